@@ -1,0 +1,203 @@
+"""Every default of turnout_vision, in one place.
+
+Layers, later ones win: the defaults below -> a TOML file (``--config FILE``) -> CLI flags.
+Merging is deep (a TOML file that sets ``[flags] forced_turnout_deg`` keeps every other default),
+unknown keys are errors, and the effective configuration is written into every result
+(``Config.to_dict()``). ``turnout config`` prints it as TOML.
+
+Example TOML::
+
+    [flags]
+    forced_turnout_deg = 12.0
+
+    [camera]
+    vfov_deg = 65.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar, get_type_hints
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Pose model and MediaPipe Pose Landmarker options."""
+
+    complexity: str = "full"
+    """Which pose_landmarker network: "full" is built from PyPI; "lite"/"heavy" need ``task_path``."""
+    task_path: str | None = None
+    """An official ``pose_landmarker_*.task`` file; preferred over the built model when set
+    (also ``TURNOUT_MODEL_TASK`` in the environment)."""
+    num_poses: int = 1
+    min_pose_detection_confidence: float = 0.5
+    min_pose_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    """What is known about the camera; None = estimate it from the clip."""
+
+    vfov_deg: float | None = None
+    """Vertical field of view of the (upright) frame in degrees, if known (phone spec sheet)."""
+    camera_height_m: float | None = None
+    """Height of the lens above the floor in metres, if measured."""
+    default_vfov_deg: float = 60.0
+    """Prior for the vertical field of view when it is not given (typical phone main camera, portrait)."""
+
+
+@dataclass(frozen=True)
+class SmoothingConfig:
+    """Outlier rejection and zero-phase low-pass filtering of landmark tracks."""
+
+    hampel_window_s: float = 0.3
+    """Half-width of the Hampel outlier window, seconds."""
+    hampel_n_sigmas: float = 3.0
+    cutoff_hz: float = 6.0
+    """Butterworth cut-off frequency (Hz); capped below the Nyquist frequency of the clip."""
+    order: int = 4
+    max_gap_s: float = 0.5
+    """Gaps of missing frames up to this long are interpolated; longer gaps stay NaN."""
+    min_visibility: float = 0.3
+    """Landmarks with MediaPipe visibility below this are treated as missing."""
+
+
+@dataclass(frozen=True)
+class PlieConfig:
+    """Finding demi-pliés in the knee-flexion signal."""
+
+    min_depth_deg: float = 15.0
+    """A knee bend shallower than this (deg, mean of both knees) is not a plié."""
+    grand_plie_deg: float = 100.0
+    """Deeper than this (deg) is reported as a grand plié, not a demi-plié."""
+    standing_max_deg: float = 12.0
+    """Knee flexion below this (deg) counts as standing with straight legs."""
+    min_duration_s: float = 0.6
+    max_duration_s: float = 20.0
+    bottom_window_frac: float = 0.25
+    """Rotations are evaluated where knee flexion is within this fraction of the depth below the bottom."""
+
+
+@dataclass(frozen=True)
+class FlagConfig:
+    """Thresholds for the flags. No validated clinical cut-off exists; these are teaching defaults."""
+
+    forced_turnout_deg: float = 10.0
+    """Flag ``forced_turnout`` when foot rotation exceeds leg rotation by more than this (deg)."""
+    knee_inside_toes_ratio: float = 0.15
+    """Flag ``knee_inside_toes`` when the knee lands inside the foot axis by more than this fraction
+    of the foot length at the bottom of the plié."""
+    rolling_deg: float = 10.0
+    """Flag ``rolling_in`` when the foot rolls in (pronates) by more than this (deg) during the plié."""
+    pelvis_tilt_deg: float = 5.0
+    """Flag ``hips_unstable`` when the pelvis tilts or rotates more than this (deg) during the plié."""
+    pelvis_sway_ratio: float = 0.15
+    """... or sways sideways more than this fraction of the hip width."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration of one run; ``Config()`` is the defaults."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    plie: PlieConfig = field(default_factory=PlieConfig)
+    flags: FlagConfig = field(default_factory=FlagConfig)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Nested plain dict (JSON/TOML-able; None values included)."""
+        return dataclasses.asdict(self)
+
+    def merged(self, overrides: Mapping[str, Any]) -> Config:
+        """A copy with ``overrides`` deep-merged in.
+
+        ``overrides`` is nested (``{"flags": {"forced_turnout_deg": 12}}``) or dotted
+        (``{"flags.forced_turnout_deg": 12}``). Unknown sections or keys raise ``InputError``.
+        """
+        return _merge(self, _undot(overrides), "")
+
+    @classmethod
+    def from_toml(cls, path: str | Path, base: Config | None = None) -> Config:
+        """Defaults (or ``base``) overridden by a TOML file."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"Configuration file not found: {path}.", "Check the path given to --config.") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path} is not valid TOML: {exc}.", "Fix the file, or start from `turnout config > my.toml`.") from None
+        return (base or cls()).merged(data)
+
+
+def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Defaults -> TOML file (optional) -> overrides (e.g. from CLI flags; None values are ignored)."""
+    config = Config.from_toml(path) if path else Config()
+    if overrides:
+        config = config.merged({k: v for k, v in overrides.items() if v is not None})
+    return config
+
+
+_T = TypeVar("_T")
+
+
+def _undot(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for key, value in overrides.items():
+        parts = key.split(".")
+        node = nested
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        if isinstance(value, Mapping) and isinstance(node.get(parts[-1]), dict):
+            node[parts[-1]].update(_undot(value))
+        else:
+            node[parts[-1]] = _undot(value) if isinstance(value, Mapping) else value
+    return nested
+
+
+def _merge(obj: _T, overrides: Mapping[str, Any], where: str) -> _T:
+    hints = get_type_hints(type(obj))
+    names = {f.name for f in dataclasses.fields(obj)}  # type: ignore[arg-type]
+    changes: dict[str, Any] = {}
+    for key, value in overrides.items():
+        path = f"{where}{key}"
+        if key not in names:
+            raise InputError(f"Unknown configuration key '{path}'.", "Run `turnout config` to see every key.")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, Mapping):
+                raise InputError(f"Configuration '{path}' must be a table of keys.", "Run `turnout config` to see its keys.")
+            changes[key] = _merge(current, value, path + ".")
+        else:
+            changes[key] = _coerce(value, hints[key], path)
+    return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+
+
+def _coerce(value: Any, hint: Any, path: str) -> Any:
+    text = str(hint)
+    if value is None:
+        if "None" in text:
+            return None
+        raise InputError(f"Configuration '{path}' cannot be empty.", "Give it a value.")
+    for kind in (bool, int, float, str):
+        if kind.__name__ in text.replace("None", ""):
+            try:
+                if kind is float and not isinstance(value, bool):
+                    return float(value)
+                if kind is int and isinstance(value, (int, str)) and not isinstance(value, bool):
+                    return int(value)
+                if kind is bool and isinstance(value, bool):
+                    return value
+                if kind is str and isinstance(value, str):
+                    return value
+            except (TypeError, ValueError):
+                pass
+    raise InputError(f"Configuration '{path}' has the wrong type ({value!r}; expected {text}).",
+                     "Run `turnout config` to see the expected values.")
