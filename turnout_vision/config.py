@@ -54,6 +54,15 @@ class CameraConfig:
 
 
 @dataclass(frozen=True)
+class AnalysisConfig:
+    """Which floor-plane method turns image landmarks into floor-plane angles."""
+
+    method: str = "camera"
+    """"camera": estimated pinhole camera and ground plane (docs/CONVENTIONS.md);
+    "world": MediaPipe's world landmarks levelled onto the floor (a baseline; under-reads turnout)."""
+
+
+@dataclass(frozen=True)
 class SmoothingConfig:
     """Outlier rejection and zero-phase low-pass filtering of landmark tracks."""
 
@@ -108,6 +117,7 @@ class Config:
 
     model: ModelConfig = field(default_factory=ModelConfig)
     camera: CameraConfig = field(default_factory=CameraConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     plie: PlieConfig = field(default_factory=PlieConfig)
     flags: FlagConfig = field(default_factory=FlagConfig)
