@@ -63,6 +63,202 @@ def config_cmd(config: ConfigOpt = None) -> None:
     typer.echo(tomli_w.dumps(_drop_none(data)), nl=False)
 
 
+ComplexityOpt = Annotated[Optional[str], typer.Option("--complexity", help="Pose model: lite, full (default; built from PyPI) or heavy (lite/heavy need --model).")]
+
+
+@app.command("extract")
+def extract_cmd(
+    video: Annotated[str, typer.Argument(help="Video file, image folder, image glob ('frames/*.png') or camera index.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Landmark file to write (.npz).")],
+    config: ConfigOpt = None,
+    model: TaskOpt = None,
+    complexity: ComplexityOpt = None,
+    fps: Annotated[Optional[float], typer.Option("--fps", help="Frame rate of an image sequence (default 30).")] = None,
+    max_frames: Annotated[Optional[int], typer.Option("--max-frames", help="Stop after this many frames (a camera also stops with Ctrl-C).")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Extract pose landmarks from a video into a .npz landmark file.
+
+    Exit code 4 (the file is still written, all NaN) when no person is found in any frame.
+    """
+    from .errors import NoPlieError
+    from .extract import NO_PERSON_WARNING, extract_to_npz
+
+    cfg = effective_config(config, **{"model.task_path": str(model) if model else None, "model.complexity": complexity})
+    with _frame_progress(quiet, "Extracting") as progress:
+        sequence = extract_to_npz(video, output, cfg, fps=fps, max_frames=max_frames, progress=progress,
+                                  log=None if quiet else err.print)
+    for warning in sequence.meta.get("warnings", []):
+        if warning != NO_PERSON_WARNING:
+            err.print(f"[yellow]Warning:[/] {warning}")
+    if not sequence.detected.any():
+        raise NoPlieError(f"No person was found in any of the {sequence.n_frames} frames; {output} was written "
+                          "with empty (NaN) landmarks.",
+                          "Check that the whole dancer is in the picture and well lit.")
+    if not quiet:
+        err.print(f"Wrote {output}: {sequence.n_frames} frames, a pose in {int(sequence.detected.sum())}.")
+
+
+def _frame_progress(quiet: bool, label: str):  # type: ignore[no-untyped-def]
+    """Context manager yielding a ``progress(done, total)`` callback drawing a bar (None if quiet)."""
+    from contextlib import contextmanager, nullcontext
+
+    if quiet:
+        return nullcontext(None)
+
+    @contextmanager
+    def bar():  # type: ignore[no-untyped-def]
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=err, transient=True) as bar_:
+            task = bar_.add_task(label, total=None)
+            yield lambda done, total: bar_.update(task, completed=done, total=total)
+
+    return bar()
+
+
+@model_app.command("build")
+def model_build_cmd(
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if a verified model is cached.")] = False,
+    wheel: Annotated[Optional[Path], typer.Option("--wheel", help="Pre-downloaded mediapipe wheel named in models/ (env: TURNOUT_MODEL_WHEEL); default: pip downloads it.")] = None,
+) -> None:
+    """Build the pose model from the recipe in models/ (downloads the source wheel from PyPI once)."""
+    from .pose_model import build_model
+
+    resolved = build_model("full", wheel=wheel, force=force, log=err.print)
+    typer.echo(f"{resolved.path}  sha256 {resolved.sha256}")
+
+
+@model_app.command("verify")
+def model_verify_cmd(model: TaskOpt = None, complexity: ComplexityOpt = None) -> None:
+    """Check the model that would be used: checksum, and that MediaPipe loads and runs it."""
+    from .pose_model import verify_model
+
+    resolved = verify_model(complexity or "full", model)
+    typer.echo(f"OK  {resolved.path}  ({resolved.origin}, sha256 {resolved.sha256})")
+
+
+@model_app.command("path")
+def model_path_cmd(model: TaskOpt = None, complexity: ComplexityOpt = None) -> None:
+    """Print the path of the model that would be used (exit code 3 if it is not there yet)."""
+    from .errors import ModelError
+    from .pose_model import model_location
+
+    path, origin = model_location(complexity or "full", model)
+    typer.echo(str(path))
+    if not path.is_file():
+        raise ModelError(f"{path} does not exist yet.", "Run `turnout model build`." if origin == "built"
+                         else "Fix the path given with --model or TURNOUT_MODEL_TASK.")
+
+
+@app.command("analyze")
+def analyze_cmd(
+    video: Annotated[Optional[str], typer.Argument(help="Video to analyse (default: the built-in sample). Ignored with --landmarks.")] = None,
+    landmarks: Annotated[Optional[Path], typer.Option("--landmarks", help="Analyse this landmark file (.npz, from `turnout extract`) instead of a video.")] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the result JSON (format: docs/CONVENTIONS.md) to this file.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder for a video (default turnout_output/<name>/).")] = None,
+    method: Annotated[Optional[str], typer.Option("--method", help="Floor-plane method: camera (default) or world (baseline).")] = None,
+    forced_deg: Annotated[Optional[float], typer.Option("--forced-threshold", help="Flag forced turnout above this many degrees (default 10).")] = None,
+    vfov: Annotated[Optional[float], typer.Option("--vfov", help="Vertical field of view of the camera in degrees, if known.")] = None,
+    config: ConfigOpt = None,
+    model: TaskOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output folder.")] = False,
+    json_only: Annotated[bool, typer.Option("--json-only", help="For a video: write only result.json and landmarks.npz.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Measure turnout in demi-pliés: from a video (extracting first) or a landmark file.
+
+    Exit code 4 (outputs still written) when no demi-plié is found.
+    """
+    from .errors import NoPlieError
+
+    cfg = effective_config(config, **{"analysis.method": method, "flags.forced_turnout_deg": forced_deg,
+                                      "camera.vfov_deg": vfov, "model.task_path": str(model) if model else None})
+    if landmarks is not None:
+        from .analysis.core import analyze
+        from .sequence import PoseSequence
+
+        result = analyze(PoseSequence.load_npz(landmarks), cfg)
+        data = result.to_dict()
+        if json_out is not None:
+            result.write_json(json_out)
+        if not quiet:
+            _print_summary(data)
+            if json_out is not None:
+                err.print(f"Wrote {json_out}")
+        if not result.has_plie:
+            raise NoPlieError(f"No demi-plié was found in {landmarks}: {data.get('status_reason') or data['status']}",
+                              "Film one or more slow demi-pliés in first position, the whole body in the picture.")
+        return
+
+    import json as _json
+
+    from .pipeline import analyze_video, rich_progress
+
+    # --json-only is for scripts: no progress bar, the result JSON on stdout, errors on stderr.
+    with rich_progress(not (quiet or json_only)) as progress:
+        outcome = analyze_video(video, out, cfg, quiet=quiet or json_only, force=force, json_only=json_only,
+                                progress=progress)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(_json.dumps(outcome.result_json, indent=1, allow_nan=False), encoding="utf-8")
+    if json_only:
+        typer.echo(_json.dumps(outcome.result_json, allow_nan=False))
+    elif not quiet:
+        _print_summary(outcome.result_json)
+        verdict = outcome.result_json.get("verdict") or {}
+        Console(highlight=False).print(f"\n[bold]{verdict.get('headline', '')}[/]")
+        for line in [*verdict.get("per_leg", []), *verdict.get("changes", [])]:
+            Console(highlight=False).print(f"  {line}")
+        err.print(f"Report: {outcome.files.get('html', outcome.out_dir)}")
+    if outcome.exit_code:
+        changes = (outcome.result_json.get("verdict") or {}).get("changes") or []
+        where = f" The report in {outcome.out_dir} says more." if not json_only else ""
+        raise NoPlieError(outcome.reason or "No demi-plié was found.",
+                          (changes[0] if changes else
+                           "Film one or more slow demi-pliés in first position, the whole body in the picture.") + where)
+
+
+def _fmt(item: object, unit: str = "°") -> str:
+    """A result value object as text: '62° ± 4' or '–' (reason in the JSON)."""
+    if not isinstance(item, dict) or item.get("value") is None:
+        return "–"
+    sd = item.get("sd")
+    return f"{item['value']:.0f}{unit}" + (f" ± {sd:.0f}" if isinstance(sd, (int, float)) else "")
+
+
+def _ratio(item: object) -> str:
+    if not isinstance(item, dict) or item.get("value") is None:
+        return "–"
+    sd = item.get("sd")
+    return f"{item['value']:+.2f}" + (f" ± {sd:.2f}" if isinstance(sd, (int, float)) else "")
+
+
+def _print_summary(data: dict) -> None:
+    """A short table of the summary on stdout."""
+    from rich.table import Table
+
+    out = Console(highlight=False)
+    summary = data.get("summary") or {}
+    table = Table(title=f"{len(data.get('reps') or [])} plié(s) · method {((data.get('method') or {}).get('name'))}")
+    table.add_column("")
+    for side in ("left", "right"):
+        table.add_column(side)
+    rows = (("standing foot rotation", "standing_foot_rotation_deg"), ("foot rotation (bottom)", "foot_rotation_deg"),
+            ("leg rotation", "leg_rotation_deg"), ("forced turnout", "forced_turnout_deg"),
+            ("recommended foot rotation", "recommended_foot_rotation_deg"))
+    for label, key in rows:
+        table.add_row(label, *(_fmt((summary.get(s) or {}).get(key)) for s in ("left", "right")))
+    table.add_row("knee over toe (foot lengths, + = outside)", *(
+        _ratio((((summary.get(s) or {}).get("knee_over_toe") or {}).get("ratio"))) for s in ("left", "right")))
+    out.print(table)
+    for f in data.get("flags") or []:
+        out.print(f"[bold yellow]{f['name']}[/]: {f['message']}")
+    for w in data.get("warnings") or []:
+        out.print(f"[dim]{w['code']}: {w['message']}[/]")
+
+
 def _drop_none(data: dict) -> dict:
     return {k: _drop_none(v) if isinstance(v, dict) else v for k, v in data.items() if v is not None}
 

@@ -50,7 +50,15 @@ class CameraConfig:
     camera_height_m: float | None = None
     """Height of the lens above the floor in metres, if measured."""
     default_vfov_deg: float = 60.0
-    """Prior for the vertical field of view when it is not given (typical phone main camera, portrait)."""
+    """Prior for the vertical field of view when it is not given (typical phone main camera, portrait).
+    The "camera" floor method applies it to the frame's long side, so a landscape video gets the same
+    focal length in pixels as the same phone held upright."""
+    focal_px: float | None = None
+    """Focal length in pixels, if known (e.g. from ``turnout_vision.floor_marker``); wins over vfov_deg."""
+    pitch_deg: float | None = None
+    """Camera pitch, negative = looking down, if known (e.g. from a floor marker)."""
+    roll_deg: float | None = None
+    """Camera roll about the optical axis, if known (e.g. from a floor marker)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,12 @@ class AnalysisConfig:
     method: str = "camera"
     """"camera": estimated pinhole camera and ground plane (docs/CONVENTIONS.md);
     "world": MediaPipe's world landmarks levelled onto the floor (a baseline; under-reads turnout)."""
+    min_floor_view_deg: float = 7.0
+    """"camera" method: refuse when the viewing ray to the feet meets the floor at less than this
+    angle (a camera looking along the floor foreshortens the feet's forward extent beyond use)."""
+    min_hip_width_ratio: float = 0.12
+    """"camera" method: refuse (side view) when the hips' width in the image is below this fraction of
+    the leg length in the image (about 0.25 for a frontal view)."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +81,14 @@ class SmoothingConfig:
     """Outlier rejection and zero-phase low-pass filtering of landmark tracks."""
 
     hampel_window_s: float = 0.3
-    """Half-width of the Hampel outlier window, seconds."""
+    """Unused since outliers are found with the trend-free spike test of analysis/smoothing.py (a
+    moving-window Hampel cost too much on long recordings); kept so existing TOML files stay valid."""
     hampel_n_sigmas: float = 3.0
+    """A sample more than this many robust standard deviations off its neighbours is an outlier."""
+    min_sigma_px: float = 0.5
+    """Smallest landmark noise (pixels) the outlier test assumes, so clean tracks keep their samples."""
+    min_sigma_m: float = 0.003
+    """The same for world landmarks (metres)."""
     cutoff_hz: float = 6.0
     """Butterworth cut-off frequency (Hz); capped below the Nyquist frequency of the clip."""
     order: int = 4
@@ -92,6 +112,20 @@ class PlieConfig:
     max_duration_s: float = 20.0
     bottom_window_frac: float = 0.25
     """Rotations are evaluated where knee flexion is within this fraction of the depth below the bottom."""
+    edge_frac: float = 0.1
+    """A plié starts (ends) where knee flexion last (first) lies within this fraction of its depth
+    above the standing level before (after) the bottom."""
+    min_knee_symmetry: float = 0.5
+    """Both knees must bend: the smaller knee's bend over the larger's at the bottom must reach this,
+    or the movement is a weight shift (balancé), not a plié."""
+    feet_moved_ratio: float = 0.5
+    """A heel or toe that slides more than this fraction of the foot length during the movement
+    makes it a step or tendu, not a plié."""
+    detect_cutoff_hz: float = 1.5
+    """The mean knee flexion is low-passed at this frequency (Hz) before pliés are searched, so that
+    jitter of a noisy floor method does not make extra knee bends."""
+    leg_rotation_min_flexion_deg: float = 15.0
+    """Leg rotation (the knee's travel direction) is only defined where the knee bends at least this much."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +143,9 @@ class FlagConfig:
     """Flag ``hips_unstable`` when the pelvis tilts or rotates more than this (deg) during the plié."""
     pelvis_sway_ratio: float = 0.15
     """... or sways sideways more than this fraction of the hip width."""
+    weight_shift_ratio: float = 0.25
+    """Flag ``weight_shift`` when the pelvis centre sits more than this fraction of the hip width to one
+    side of the midpoint of the ankles at the bottom of the plié."""
 
 
 @dataclass(frozen=True)

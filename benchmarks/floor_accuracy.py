@@ -1,0 +1,278 @@
+"""Accuracy of the "camera" floor method against exact ground truth: rendered bodies and a synthetic sweep.
+
+    python benchmarks/floor_accuracy.py renders  [--cache /tmp/tv_landmarks] [--known fov,height]
+    python benchmarks/floor_accuracy.py synthetic [--n 200] [--seed 0]
+    python benchmarks/floor_accuracy.py learn     [--cache /tmp/tv_landmarks]   # MediaPipe offsets (LOO)
+
+renders: every clip of ../shared/renders/dev (and demo/): video -> MediaPipe extraction (``extract``;
+``--cache DIR`` reuses/stores ``NAME.npz`` landmark files) -> ``lift_camera`` -> per-side foot rotation
+F and leg rotation H from the fit, compared with the clip's JSON truth; the forced-turnout flag
+(F - H > flags.forced_turnout_deg) is scored where |forced| >= 10 or forced = 0.
+synthetic: clips from ``turnout_vision.synthetic`` with phone-like cameras (height 0.5-1.6 m, distance
+2.5-4.5 m, long-side field of view 55-75 deg, yaw +-20 deg, aimed at mid-body), 1-3 px noise, landmarks
+at the anatomical points (the generator's MediaPipe emulation is off; MediaPipe's real offsets are
+measured on the renders); tables of error against camera height and yaw.
+learn: fits MediaPipe's landmark offsets (LiftPriors.landmark_offset_*) on the renders with their true
+cameras, and reports the leave-one-clip-out spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from turnout_vision import landmarks as lm
+from turnout_vision.analysis.camera import pose_from_extrinsics
+from turnout_vision.analysis.camera_lift import LiftPriors, fit_plie, lift_camera
+from turnout_vision.config import Config
+from turnout_vision.sequence import PoseSequence
+
+ROOT = Path(__file__).resolve().parents[1]
+RENDERS = (ROOT / ".." / "shared" / "renders").resolve()
+WORLD_TO_FLOOR = np.diag([1.0, -1.0, 1.0])        # renders: X left, Y backward, Z up -> floor frame
+FORCED_MIN = 10.0
+
+
+def _summary(err: np.ndarray) -> str:
+    a = np.abs(err[np.isfinite(err)])
+    if a.size == 0:
+        return "   n/a"
+    return f"{np.median(a):5.1f} / {np.percentile(a, 95):5.1f}"
+
+
+# ---------------------------------------------------------------------------------------------- renders
+def _landmarks(video: Path, cache: Path | None) -> PoseSequence:
+    if cache is not None and (cache / f"{video.stem}.npz").is_file():
+        return PoseSequence.load_npz(cache / f"{video.stem}.npz")
+    from turnout_vision.extract import extract
+
+    seq = extract(str(video), Config())
+    if cache is not None:
+        seq.save_npz(cache / f"{video.stem}.npz")
+    return seq
+
+
+def _render_clips() -> list[Path]:
+    clips = sorted((RENDERS / "dev").glob("*.mp4")) + sorted((RENDERS / "demo").glob("*.mp4"))
+    return [c for c in clips if c.with_suffix(".json").is_file()]
+
+
+def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = None, quiet: bool = False) -> dict:
+    clips = _render_clips()
+    if not clips:
+        print(f"no rendered clips under {RENDERS}", file=sys.stderr)
+        return {}
+    cfg = Config()
+    threshold = cfg.flags.forced_turnout_deg
+    rows, eF, eH, flags_ok, flags_n = [], [], [], 0, 0
+    if not quiet:
+        print(f"{'clip':10s} {'F':>5s} {'H':>5s} {'h_m':>5s} {'yaw':>5s} | {'F est L/R':>12s} {'H est L/R':>12s} "
+              f"| {'forced est':>11s} flag  {'h est':>5s} {'sd':>4s}")
+    for clip in clips:
+        truth = json.loads(clip.with_suffix(".json").read_text())
+        p = truth["params"]
+        seq = _landmarks(clip, cache)
+        over: dict[str, float] = {}
+        if "fov" in known:
+            over["camera.vfov_deg"] = p["vfov"]
+        if "height" in known:
+            over["camera.camera_height_m"] = p["cam_height"]
+        c = cfg.merged(over) if over else cfg
+        t0 = time.time()
+        fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, c, priors=priors)
+        dt = time.time() - t0
+        if fp.refusal:
+            print(f"{clip.stem:10s} REFUSED: {fp.refusal}")
+            eF += [np.nan, np.nan]
+            eH += [np.nan, np.nan]
+            continue
+        F = np.asarray(fp.camera["foot_rotation_deg"])
+        H = np.asarray(fp.camera["leg_rotation_deg"])
+        forced_true = p["F"] - p["H"]
+        forced_est = F - H
+        eF += list(F - p["F"])
+        eH += list(H - p["H"])
+        scored = abs(forced_true) >= FORCED_MIN or forced_true == 0
+        ok = None
+        if scored:
+            ok = bool(np.all((forced_est > threshold) == (forced_true > threshold)))
+            flags_n += 1
+            flags_ok += int(ok)
+        sd = float(np.nanmedian(fp.angle_sd_deg))
+        rows.append(dict(clip=clip.stem, F=p["F"], H=p["H"], F_est=F.tolist(), H_est=H.tolist(), flag_ok=ok,
+                         h_est=fp.camera["height_m"], seconds=dt))
+        if not quiet:
+            flag = "-" if ok is None else ("ok" if ok else "WRONG")
+            print(f"{clip.stem:10s} {p['F']:5.1f} {p['H']:5.1f} {p['cam_height']:5.2f} {p['cam_yaw']:5.1f} | "
+                  f"{F[0]:5.1f} {F[1]:5.1f}  {H[0]:5.1f} {H[1]:5.1f}  | {forced_est[0]:5.1f} {forced_est[1]:5.1f} "
+                  f"{flag:5s} {fp.camera['height_m']:5.2f} {sd:4.1f}")
+    eF, eH = np.array(eF), np.array(eH)
+    print(f"\nrenders ({len(clips)} clips, known: {', '.join(sorted(known)) or 'nothing'}), |error| median / p95, per side:")
+    print(f"  foot rotation: {_summary(eF)} deg   (mean signed {np.nanmean(eF):+.1f})")
+    print(f"  leg rotation:  {_summary(eH)} deg   (mean signed {np.nanmean(eH):+.1f})")
+    print(f"  forced-turnout flag right on {flags_ok}/{flags_n} scored clips (|forced| >= {FORCED_MIN:.0f} or 0)")
+    return {"rows": rows, "eF": eF, "eH": eH, "flags": (flags_ok, flags_n)}
+
+
+# ---------------------------------------------------------------------------------------------- synthetic
+def phone_scene(rng: np.random.Generator, height_m: float | None = None, yaw_deg: float | None = None):
+    """A synthetic first-position plié filmed by a phone-like camera (module docstring for ranges)."""
+    from turnout_vision import synthetic as sy
+
+    body = sy.Body(stature_m=rng.uniform(1.5, 1.85), thigh_ratio=0.245 * rng.uniform(0.95, 1.05),
+                   shank_ratio=0.246 * rng.uniform(0.95, 1.05), foot_length_ratio=0.152 * rng.uniform(0.93, 1.07),
+                   hip_width_ratio=0.105 * rng.uniform(0.9, 1.1), heel_gap_m=rng.uniform(0.0, 0.03))
+    H = rng.uniform(20, 70)
+    fk = float(rng.choice([0, 0, 8, 15, 25]))
+    motion = sy.Motion(leg_rotation_deg=(H + rng.normal(0, 1.5), H + rng.normal(0, 1.5)),
+                       below_knee_rotation_deg=(fk + rng.normal(0, 1.0), fk + rng.normal(0, 1.0)),
+                       depth_deg=(d := rng.uniform(40, 65), d + rng.normal(0, 2)), n_reps=1,
+                       rep_duration_s=rng.uniform(2.5, 4.0), lead_s=1.0, trail_s=1.0, fps=25.0)
+    portrait = rng.random() < 0.6
+    w, hp = (720, 1280) if portrait else (1280, 720)
+    f = 640 / np.tan(np.deg2rad(rng.uniform(55, 75)) / 2)
+    vfov = float(np.rad2deg(2 * np.arctan(hp / 2 / f)))
+    h = float(rng.uniform(0.5, 1.6) if height_m is None else height_m)
+    dist = float(rng.uniform(2.5, 4.5))
+    pitch = float(np.rad2deg(np.arctan2(0.5 * body.stature_m - h, dist)) + rng.uniform(-3, 3))
+    yaw = float(rng.uniform(-20, 20) if yaw_deg is None else yaw_deg)
+    cam = sy.Camera(height_m=h, distance_m=dist, vfov_deg=vfov, pitch_deg=pitch, yaw_deg=yaw, width_px=w, height_px=hp)
+    noise = sy.Noise(pixel_sd_px=float(rng.uniform(1, 3)), mediapipe_bias=False)
+    return sy.Scene(body=body, motion=motion, camera=cam, noise=noise)
+
+
+SYNTHETIC_PRIORS = LiftPriors.exact_landmarks(
+    foot_over_leg=(0.33, 0.025), heel_height_over_leg=(0.033, 0.006), toe_height_over_leg=(0.02, 0.005),
+    ankle_height_over_leg=(0.086, 0.01), ankle_along_over_foot=(0.22, 0.03), leg_m=(0.8, 0.07))
+"""Landmarks of the synthetic generator are its anatomical points (Winter's ratios): no MediaPipe
+offsets, and body-proportion priors centred on the generator's population."""
+
+
+def synthetic(n: int, seed: int, known: set[str]) -> dict:
+    from turnout_vision import synthetic as sy
+
+    rng = np.random.default_rng(seed)
+    recs = []
+    t0 = time.time()
+    for i in range(n):
+        scene = phone_scene(rng)
+        if not sy.legs_in_frame(scene):
+            continue
+        clip = sy.generate(scene, seed=seed * 100000 + i)
+        seq = clip.sequence
+        over: dict[str, float] = {}
+        if "fov" in known:
+            over["camera.vfov_deg"] = scene.camera.vfov_deg
+        if "height" in known:
+            over["camera.camera_height_m"] = scene.camera.height_m
+        cfg = Config().merged(over) if over else Config()
+        fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, cfg, priors=SYNTHETIC_PRIORS)
+        tF = clip.truth.foot_rotation_deg[0]
+        tH = clip.truth.leg_rotation_deg
+        if fp.refusal:
+            recs.append(dict(h=scene.camera.height_m, yaw=scene.camera.yaw_deg, eF=[np.nan] * 2, eH=[np.nan] * 2,
+                             refused=True))
+            continue
+        recs.append(dict(h=scene.camera.height_m, yaw=scene.camera.yaw_deg, refused=False,
+                         eF=list(np.asarray(fp.camera["foot_rotation_deg"]) - tF),
+                         eH=list(np.asarray(fp.camera["leg_rotation_deg"]) - tH)))
+    eF = np.array([r["eF"] for r in recs], float)
+    eH = np.array([r["eH"] for r in recs], float)
+    hs = np.array([r["h"] for r in recs])
+    yaws = np.array([r["yaw"] for r in recs])
+    refused = np.array([r["refused"] for r in recs])
+    print(f"\nsynthetic sweep: {len(recs)} clips ({refused.sum()} refused), seed {seed}, known: "
+          f"{', '.join(sorted(known)) or 'nothing'}, {time.time() - t0:.0f} s; |error| median / p95, per side:")
+    print(f"  foot rotation: {_summary(eF)} deg   (mean signed {np.nanmean(eF):+.1f})")
+    print(f"  leg rotation:  {_summary(eH)} deg   (mean signed {np.nanmean(eH):+.1f})")
+    print("\n  camera height (m) | clips | foot rot. med / p95 | leg rot. med / p95")
+    for lo, hi in ((0.5, 0.75), (0.75, 1.0), (1.0, 1.25), (1.25, 1.6)):
+        m = (hs >= lo) & (hs < hi)
+        print(f"  {lo:4.2f}-{hi:4.2f}         | {m.sum():5d} | {_summary(eF[m])}       | {_summary(eH[m])}")
+    print("\n  |yaw| (deg)       | clips | foot rot. med / p95 | leg rot. med / p95")
+    for lo, hi in ((0, 5), (5, 10), (10, 15), (15, 20.1)):
+        m = (np.abs(yaws) >= lo) & (np.abs(yaws) < hi)
+        print(f"  {lo:4.0f}-{hi:4.0f}         | {m.sum():5d} | {_summary(eF[m])}       | {_summary(eH[m])}")
+    return {"eF": eF, "eH": eH, "h": hs, "yaw": yaws}
+
+
+# ---------------------------------------------------------------------------------------------- learn
+def _basis(F: float, H: float) -> np.ndarray:
+    out = np.array([1.0, -1.0])
+    f, h = np.deg2rad(F), np.deg2rad(H)
+    z = np.array([0.0, 0.0, 1.0])
+    B = np.zeros((2, 5, 3, 3))
+    for s in range(2):
+        o = out[s]
+        foot = np.stack([[o * np.cos(f), -np.sin(f), 0], [o * np.sin(f), np.cos(f), 0], z])
+        B[s, 0] = np.stack([[o, 0, 0], [0, 1, 0], z])
+        B[s, 1] = np.stack([[o * np.cos(h), -np.sin(h), 0], [o * np.sin(h), np.cos(h), 0], z])
+        B[s, 2] = B[s, 3] = B[s, 4] = foot
+    return B
+
+
+def learn(cache: Path | None) -> None:
+    """MediaPipe landmark minus true point, in local frames, constant + per 60 deg of flexion (LOO spread)."""
+    from scipy.optimize import least_squares
+
+    data = []
+    for clip in sorted((RENDERS / "dev").glob("*.mp4")):
+        t = json.loads(clip.with_suffix(".json").read_text())
+        fr = t["frames"]
+        P = np.array([[[f[s][j] for j in lm.LEG_JOINTS] for s in "LR"] for f in fr]) @ WORLD_TO_FLOOR
+        k = np.array([f["K_cmd_deg"] for f in fr]) / 60.0
+        cam = pose_from_extrinsics(np.array(t["camera"]["K"]), np.array(t["camera"]["R_world_to_cam"]) @ WORLD_TO_FLOOR,
+                                   np.array(t["camera"]["t_world_to_cam"]))
+        obs = _landmarks(clip, cache).image_xy[:, lm.LEG_INDEX]
+        data.append((P, obs, cam, _basis(t["params"]["F"], t["params"]["H"]), k))
+
+    def resid(x: np.ndarray, items: list) -> np.ndarray:
+        o, s = x[:15].reshape(5, 3), x[15:].reshape(5, 3)
+        r = []
+        for P, obs, cam, B, k in items:
+            coef = o[None] + s[None] * k[:, None, None]                   # (T, 5, 3)
+            X = P + np.einsum("tjc,sjcd->tsjd", coef, B)
+            r.append(np.nan_to_num(cam.project(X) - obs).ravel())
+        return np.concatenate(r)
+
+    def fit(items: list) -> np.ndarray:
+        return least_squares(resid, np.zeros(30), args=(items,), loss="soft_l1", f_scale=5.0).x
+
+    x = fit(data)
+    loo = np.array([fit(data[:i] + data[i + 1:]) for i in range(len(data))])
+    np.set_printoptions(precision=3, suppress=True)
+    print("landmark_offset_m (hip, knee, ankle, heel, foot_index; outward, forward, up):\n", x[:15].reshape(5, 3))
+    print("landmark_offset_per_60deg_m:\n", x[15:].reshape(5, 3))
+    print("leave-one-clip-out spread (sd):\n", loo.std(axis=0).reshape(2, 5, 3))
+    before, after = resid(np.zeros(30), data), resid(x, data)
+    print(f"rms pixel residual with the true camera: {np.sqrt(np.mean(before**2)):.1f} px -> {np.sqrt(np.mean(after**2)):.1f} px")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=["renders", "synthetic", "learn", "all"])
+    ap.add_argument("--cache", type=Path, default=None, help="directory of cached landmark .npz files")
+    ap.add_argument("--known", default="", help="comma list: fov, height (given to the method as known)")
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    known = {k for k in args.known.split(",") if k}
+    if args.cache:
+        args.cache.mkdir(parents=True, exist_ok=True)
+    if args.what in ("renders", "all"):
+        renders(args.cache, known)
+    if args.what in ("synthetic", "all"):
+        synthetic(args.n, args.seed, known)
+    if args.what == "learn":
+        learn(args.cache)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

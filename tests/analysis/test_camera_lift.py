@@ -1,0 +1,136 @@
+"""The "camera" floor method on synthetic clips with known truth, its refusals, and renders end to end."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from turnout_vision import landmarks as lm
+from turnout_vision import synthetic as sy
+from turnout_vision.analysis.camera import pose_from_extrinsics
+from turnout_vision.analysis.camera_lift import LiftPriors, fit_plie, lift_camera, view_check
+from turnout_vision.analysis.lifting import get_lifter
+from turnout_vision.config import Config
+
+RENDERS = Path(__file__).resolve().parents[2].parent / "shared" / "renders"
+
+# the synthetic generator's landmarks are its anatomical points (Winter's ratios): no MediaPipe offsets
+PRIORS = LiftPriors.exact_landmarks(
+    foot_over_leg=(0.33, 0.025), heel_height_over_leg=(0.033, 0.006), toe_height_over_leg=(0.02, 0.005),
+    ankle_height_over_leg=(0.086, 0.01), ankle_along_over_foot=(0.22, 0.03), leg_m=(0.8, 0.07))
+
+
+def _scene(leg: float = 45.0, forced: float = 15.0, height: float = 1.0, yaw: float = 5.0, pitch: float = -3.0,
+           noise: sy.Noise | None = None) -> sy.Scene:
+    return sy.Scene(
+        motion=sy.Motion(leg_rotation_deg=(leg, leg), below_knee_rotation_deg=(forced, forced), depth_deg=(55, 55),
+                         n_reps=1, rep_duration_s=3.0, lead_s=1.0, trail_s=1.0, fps=20.0),
+        camera=sy.Camera(height_m=height, distance_m=3.2, vfov_deg=60.0, pitch_deg=pitch, yaw_deg=yaw),
+        noise=noise if noise is not None else sy.Noise(pixel_sd_px=1.5, outlier_frac=0.0, dropout_frac=0.02))
+
+
+def test_camera_pose_round_trip_matches_generator() -> None:
+    cam = sy.Camera(height_m=0.9, distance_m=3.5, pitch_deg=-6.0, yaw_deg=12.0)
+    m = sy.camera_matrices(cam)
+    est = pose_from_extrinsics(m["K"], m["R"], m["t"])
+    assert est.height_m == pytest.approx(0.9)
+    assert np.rad2deg(est.pitch_rad) == pytest.approx(-6.0)
+    assert np.rad2deg(est.azimuth_rad) == pytest.approx(12.0)
+    pts = np.array([[0.1, 0.2, 0.0], [-0.2, 0.1, 0.9]])
+    np.testing.assert_allclose(est.project(pts), sy.project(pts, cam)[0], atol=1e-9)
+    # back-projection onto the floor inverts the projection
+    np.testing.assert_allclose(est.floor_point(est.project(pts[:1])), pts[:1], atol=1e-9)
+
+
+@pytest.mark.parametrize("leg,forced", [(45.0, 15.0), (60.0, 0.0), (30.0, 25.0)])
+def test_recovers_foot_and_leg_rotation(leg: float, forced: float) -> None:
+    clip = sy.generate(_scene(leg, forced), seed=3)
+    seq = clip.sequence
+    fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, Config(), priors=PRIORS)
+    assert fp.refusal is None
+    F = np.asarray(fp.camera["foot_rotation_deg"])
+    H = np.asarray(fp.camera["leg_rotation_deg"])
+    assert np.all(np.abs(F - (leg + forced)) < 7.0), F
+    assert np.all(np.abs(H - leg) < 5.0), H
+    # the floor points carry the same angles (heel -> foot_index, measured from +y, outward positive)
+    v = fp.points_m[:, :, lm.FOOT_INDEX] - fp.points_m[:, :, lm.HEEL]
+    ang = np.rad2deg(np.arctan2(np.array([1.0, -1.0]) * v[..., 0], v[..., 1]))
+    np.testing.assert_allclose(np.nanmedian(ang, axis=0), F, atol=1e-6)
+    assert np.all(np.isnan(fp.points_m[clip.truth.dropped]))
+    assert np.all(fp.angle_sd_deg[~clip.truth.dropped] > 0)
+    assert fp.method == "camera" and fp.assumptions
+
+
+def test_known_camera_height_tightens_foot_rotation() -> None:
+    clip = sy.generate(_scene(50.0, 10.0, height=1.3, pitch=-8.0), seed=5)
+    seq = clip.sequence
+    cfg = Config().merged({"camera.camera_height_m": 1.3, "camera.vfov_deg": 60.0})
+    fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, cfg, priors=PRIORS)
+    assert fp.refusal is None
+    assert np.all(np.abs(np.asarray(fp.camera["foot_rotation_deg"]) - 60.0) < 6.0)
+    assert fp.camera["height_m"] == pytest.approx(1.3, abs=0.05)
+
+
+def test_registered_as_camera_method() -> None:
+    assert get_lifter("camera") is lift_camera
+
+
+def test_refuses_side_view() -> None:
+    clip = sy.generate(_scene(yaw=85.0, noise=sy.Noise.none()), seed=0)
+    seq = clip.sequence
+    fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, Config(), priors=PRIORS)
+    assert fp.refusal is not None and "side view" in fp.refusal
+    assert np.all(np.isnan(fp.points_m))
+
+
+def test_refuses_grazing_view() -> None:
+    scene = _scene(height=0.15, pitch=3.0, noise=sy.Noise.none())
+    scene = dataclasses.replace(scene, camera=dataclasses.replace(scene.camera, distance_m=4.5))
+    clip = sy.generate(scene, seed=0)
+    seq = clip.sequence
+    cfg = Config().merged({"camera.camera_height_m": 0.15})
+    fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, cfg, priors=PRIORS)
+    assert fp.refusal is not None and "along the floor" in fp.refusal
+
+
+def test_refuses_mirrored_or_back_view_and_too_few_frames() -> None:
+    clip = sy.generate(_scene(noise=sy.Noise.none()), seed=0)
+    xy = clip.sequence.image_xy[:, lm.LEG_INDEX].copy()
+    mirrored = xy.copy()
+    mirrored[..., 0] = 720 - mirrored[..., 0]
+    assert "mirrored" in view_check(mirrored)
+    assert "frames" in view_check(np.full((30, 2, 5, 2), np.nan))
+
+
+def test_fixed_true_camera_exact_landmarks() -> None:
+    """With the true camera and noise-free landmarks the model reproduces the truth closely."""
+    clip = sy.generate(_scene(40.0, 20.0, noise=sy.Noise.none()), seed=0)
+    m = clip.truth.camera
+    cam = pose_from_extrinsics(np.array(m["K"]), np.array(m["R_floor_to_cam"]), np.array(m["t_floor_to_cam"]))
+    fit = fit_plie(clip.sequence.image_xy[:, lm.LEG_INDEX], clip.sequence.frame_size_wh, fixed_camera=cam, priors=PRIORS)
+    np.testing.assert_allclose(fit.foot_rotation_deg, 60.0, atol=1.5)
+    np.testing.assert_allclose(fit.leg_rotation_deg, 40.0, atol=1.0)
+    assert fit.rms_px < 0.5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["plie08", "plie09"])
+def test_rendered_clip_end_to_end(name: str) -> None:
+    video = RENDERS / "dev" / f"{name}.mp4"
+    if not video.is_file():
+        pytest.skip(f"rendered clips are not available ({RENDERS} is absent)")
+    from turnout_vision.extract import extract
+
+    truth = json.loads(video.with_suffix(".json").read_text())["params"]
+    seq = extract(str(video), Config())
+    fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, Config())
+    assert fp.refusal is None
+    F = np.asarray(fp.camera["foot_rotation_deg"])
+    H = np.asarray(fp.camera["leg_rotation_deg"])
+    # measured: these clips are within 6 deg (foot) and 3 deg (leg); the margins allow for model drift
+    assert np.all(np.abs(F - truth["F"]) < 10.0), F
+    assert np.all(np.abs(H - truth["H"]) < 7.0), H

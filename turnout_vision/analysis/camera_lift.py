@@ -1,0 +1,602 @@
+"""The "camera" floor-plane method: estimate the camera and fit a first-position plié model to the clip.
+
+Pure numpy/scipy. Method (docs/readme/floor_method.md has the long form and the measured accuracy):
+
+1. Intrinsics: square pixels, principal point at the image centre, focal length from the user's field of
+   view (``camera.vfov_deg``) or a phone-like prior on the long side (``camera.default_vfov_deg``), refined
+   within that prior.
+2. A parametric lower body seen by a pinhole camera is fitted to every frame's leg landmarks at once
+   (``scipy.optimize.least_squares``, robust loss):
+
+   * camera: height, distance, pitch, roll, azimuth (orbit about the dancer), heading;
+   * body (constant through the clip): thigh and shank lengths, hip width, foot length, ankle height and
+     position along the foot, heights of MediaPipe's heel and foot_index landmarks above the floor;
+   * first position: heels together on the floor, each foot flat and turned out by F (per side), the
+     ankles fixed above the foot axes;
+   * plié: per frame and side a knee flexion; the pelvis moves only vertically (plus a small sway); each
+     knee bends in the vertical half-plane turned H degrees (leg rotation, per side) out from forward;
+   * priors: anthropometric ratios (foot length / leg length, ...), a level camera, a camera height
+     around 1 m, a dancer facing the camera, left/right symmetry within a few degrees, and MediaPipe's
+     systematic landmark offsets (heel above the floor, foot_index short of the toe tip) learned from
+     rendered bodies with exact ground truth (constants in ``LiftPriors``).
+
+3. The fitted model gives 3D points in the floor frame for every frame; the Jacobian at the solution
+   gives the one-sigma uncertainty of F and H, widened by the camera-height prior's share.
+4. Refusals: a side view (hip width in the image too small against the leg length), a dancer facing away,
+   too few usable frames, or a camera looking along the floor (viewing ray to the feet flatter than
+   ``analysis.min_floor_view_deg``).
+
+Floor frame: origin on the floor midway between the heels, x = the dancer's left, y = forward, z = up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import least_squares
+from scipy.sparse import lil_matrix
+
+from .. import landmarks as lm
+from .camera import PinholeCamera, focal_from_fov, project, rotation
+from .lifting import FloorPoints
+
+OUT = np.array([1.0, -1.0])
+"""x sign pointing away from the midline, per side (0 = dancer's left, 1 = right)."""
+
+HIP, KNEE, ANKLE, HEEL, TOE = range(5)
+
+
+@dataclass(frozen=True)
+class LiftPriors:
+    """Prior means and spreads of the model (lengths in metres, angles in degrees).
+
+    Values marked "learned" were measured on MediaPipe's landmarks of rendered bodies with exact truth
+    (``benchmarks/floor_accuracy.py --learn``); the others are anthropometric or camera priors.
+    """
+
+    leg_m: tuple[float, float] = (0.87, 0.08)
+    """Thigh + shank (hip-joint landmark to ankle landmark): fixes the metric scale only."""
+    foot_over_leg: tuple[float, float] = (0.30, 0.025)
+    """Foot length (back of the heel -> tip of the toes) over leg length (hip to ankle joint centres)."""
+    half_hip_over_leg: tuple[float, float] = (0.11, 0.03)
+    thigh_over_shank: tuple[float, float] = (1.0, 0.1)
+    heel_height_over_leg: tuple[float, float] = (0.044, 0.006)
+    """Height of the back of the heel (the point MediaPipe's heel describes) over leg length."""
+    toe_height_over_leg: tuple[float, float] = (0.018, 0.005)
+    """Height of the toe tips above the floor over leg length."""
+    ankle_height_over_leg: tuple[float, float] = (0.092, 0.01)
+    ankle_along_over_foot: tuple[float, float] = (0.21, 0.03)
+    heel_gap_m: tuple[float, float] = (0.02, 0.02)
+    camera_height_m: tuple[float, float] = (1.0, 0.35)
+    pitch_deg: tuple[float, float] = (-3.0, 12.0)
+    roll_deg: tuple[float, float] = (0.0, 3.0)
+    azimuth_deg: tuple[float, float] = (0.0, 12.0)
+    """The dancer faces the camera within about this much (only the split of a total between sides)."""
+    side_asymmetry_deg: float = 4.0
+    """Left and right foot (and leg) rotations agree within about this much."""
+    focal_log_sd: float = 0.12
+    """Spread of the focal length around the field-of-view prior (log scale)."""
+    toe_axis_offset_deg: float = 3.1
+    """Added to the heel -> toe-tips direction to give the heel -> second-toe axis (measured on the
+    rendered bodies: the midpoint of the first two toe tips lies 2.6-3.4 deg inside that axis)."""
+    landmark_offset_m: tuple[tuple[float, float, float], ...] = (
+        (-0.011, 0.049, -0.007), (-0.010, -0.009, -0.007), (0.009, -0.007, 0.023),
+        (0.006, 0.030, 0.007), (0.002, -0.065, 0.004))
+    """Learned: MediaPipe landmark minus the anatomical point, per joint (hip, knee, ankle, heel,
+    foot_index), in a local frame (outward, forward, up) metres; "forward" is the foot axis for ankle,
+    heel and foot_index and the knee's travel direction for the knee."""
+    landmark_offset_per_60deg_m: tuple[tuple[float, float, float], ...] = (
+        (0.0, 0.019, 0.021), (-0.006, 0.025, 0.042), (-0.020, 0.025, 0.013),
+        (-0.010, 0.001, 0.015), (-0.007, 0.038, 0.005))
+    """Learned: change of those offsets per 60 deg of knee flexion (MediaPipe's knee rides up, ...)."""
+
+    @classmethod
+    def exact_landmarks(cls, **changes: Any) -> LiftPriors:
+        """Priors for landmarks that are the anatomical points themselves (no MediaPipe offsets)."""
+        zero = ((0.0, 0.0, 0.0),) * 5
+        base = {"landmark_offset_m": zero, "landmark_offset_per_60deg_m": zero, "toe_axis_offset_deg": 0.0}
+        base.update(changes)
+        return cls(**base)
+    pixel_sd: tuple[float, float, float, float, float] = (6.0, 8.0, 6.0, 8.0, 10.0)
+    """Landmark noise per joint (hip, knee, ankle, heel, foot_index) in pixels at 1000 px leg length."""
+
+
+@dataclass(frozen=True, eq=False)
+class PlieFit:
+    """What the whole-clip fit found (angles in degrees, per side in (left, right) order)."""
+
+    camera: PinholeCamera
+    foot_rotation_deg: NDArray[np.float64]
+    leg_rotation_deg: NDArray[np.float64]
+    foot_sd_deg: NDArray[np.float64]
+    leg_sd_deg: NDArray[np.float64]
+    knee_flexion_deg: NDArray[np.float64]       # (F, 2), NaN where not fitted
+    points_m: NDArray[np.float64]               # (F, 2, 5, 3)
+    body: dict[str, float]
+    rms_px: float
+    floor_view_deg: float
+    success: bool
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------- model
+_G = ("logf", "pitch", "roll", "azimuth", "heading", "logd", "h", "logLt", "logLs", "w", "yhip", "L",
+      "zheel", "ztoe", "aank", "zank", "gap", "FL", "FR", "HL", "HR")
+_GI = {n: i for i, n in enumerate(_G)}
+NG = len(_G)
+
+
+def _side_dir(angle: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(..., 2) angles (rad) per side -> (..., 2, 3) horizontal unit vectors, angle from +y outwards."""
+    return np.stack([OUT * np.sin(angle), np.cos(angle), np.zeros_like(angle)], axis=-1)
+
+
+def _body_points(g: NDArray[np.float64], flex: NDArray[np.float64], sway: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Model landmarks (T, 2, 5, 3) in the floor frame from global params ``g`` and per-frame knee
+    flexion ``flex`` (T, 2) radians and pelvis sway ``sway`` (T,) metres."""
+    T = flex.shape[0]
+    Lt, Ls = np.exp(g[_GI["logLt"]]), np.exp(g[_GI["logLs"]])
+    F = np.array([g[_GI["FL"]], g[_GI["FR"]]])
+    H = np.array([g[_GI["HL"]], g[_GI["HR"]]])
+    u = _side_dir(F)                                                    # (2, 3)
+    heel_floor = np.stack([OUT * g[_GI["gap"]] / 2, np.zeros(2), np.zeros(2)], axis=-1)
+    up = np.array([0.0, 0.0, 1.0])
+    ankle = heel_floor + g[_GI["aank"]] * u + g[_GI["zank"]] * up      # (2, 3)
+    heel = heel_floor + g[_GI["zheel"]] * up
+    toe = heel_floor + g[_GI["L"]] * u + g[_GI["ztoe"]] * up
+    # hips: above the ankle midpoint (+ y offset), half-width w, per-side height from flexion
+    amid = ankle.mean(axis=0)
+    hip_x = amid[0] + sway[:, None] + OUT * g[_GI["w"]]                # (T, 2)
+    hip_y = np.full((T, 2), amid[1] + g[_GI["yhip"]])
+    D = np.sqrt(Lt**2 + Ls**2 + 2 * Lt * Ls * np.cos(flex))           # (T, 2) hip-ankle distance
+    horiz2 = (hip_x - ankle[:, 0]) ** 2 + (hip_y - ankle[:, 1]) ** 2
+    hip_z = ankle[:, 2] + np.sqrt(np.clip(D**2 - horiz2, 1e-6, None))
+    hip = np.stack([hip_x, hip_y, hip_z], axis=-1)                       # (T, 2, 3)
+    # knee: on both spheres, offset direction with horizontal angle H from forward
+    n = (ankle - hip) / D[..., None]
+    c = (Lt**2 - Ls**2 + D**2) / (2 * D)
+    r = Lt * Ls * np.sin(flex) / D
+    hd = _side_dir(H)                                                   # (2, 3)
+    ez = -(hd[:, 0] * n[..., 0] + hd[:, 1] * n[..., 1]) / np.where(np.abs(n[..., 2]) > 1e-6, n[..., 2], 1e-6)
+    e = np.concatenate([np.broadcast_to(hd[:, :2], (T, 2, 2)), ez[..., None]], axis=-1)
+    e = e / np.linalg.norm(e, axis=-1, keepdims=True)
+    knee = hip + c[..., None] * n + r[..., None] * e
+    pts = np.empty((T, 2, 5, 3))
+    pts[:, :, HIP] = hip
+    pts[:, :, KNEE] = knee
+    pts[:, :, ANKLE] = ankle
+    pts[:, :, HEEL] = heel
+    pts[:, :, TOE] = toe
+    return pts
+
+
+def _landmark_points(pts: NDArray[np.float64], g: NDArray[np.float64], flex: NDArray[np.float64],
+                     priors: LiftPriors) -> NDArray[np.float64]:
+    """Anatomical points (T, 2, 5, 3) -> where MediaPipe puts their landmarks (learned offsets)."""
+    off0 = np.asarray(priors.landmark_offset_m, float)            # (5, 3)
+    off1 = np.asarray(priors.landmark_offset_per_60deg_m, float)
+    if not off0.any() and not off1.any():
+        return pts
+    k = flex / np.deg2rad(60.0)                                    # (T, 2)
+    coef = off0[None, None] + off1[None, None] * k[..., None, None]  # (T, 2, 5, 3)
+    F = np.array([g[_GI["FL"]], g[_GI["FR"]]])
+    H = np.array([g[_GI["HL"]], g[_GI["HR"]]])
+    z = np.array([0.0, 0.0, 1.0])
+    basis = np.empty((2, 5, 3, 3))                                 # side, joint, (out, fwd, up), xyz
+    for s in range(2):
+        o = OUT[s]
+        foot = (np.array([o * np.cos(F[s]), -np.sin(F[s]), 0.0]), np.array([o * np.sin(F[s]), np.cos(F[s]), 0.0]), z)
+        basis[s, 0] = (np.array([o, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]), z)
+        basis[s, 1] = (np.array([o * np.cos(H[s]), -np.sin(H[s]), 0.0]), np.array([o * np.sin(H[s]), np.cos(H[s]), 0.0]), z)
+        basis[s, 2] = basis[s, 3] = basis[s, 4] = foot
+    return pts + np.einsum("tsjc,sjcd->tsjd", coef, basis)
+
+
+def _camera_from(g: NDArray[np.float64], f0: float, cx: float, cy: float) -> PinholeCamera:
+    return PinholeCamera(focal_px=f0 * float(np.exp(g[_GI["logf"]])), cx_px=cx, cy_px=cy,
+                         azimuth_rad=float(g[_GI["azimuth"]]), heading_rad=float(g[_GI["heading"]]),
+                         pitch_rad=float(g[_GI["pitch"]]), roll_rad=float(g[_GI["roll"]]),
+                         distance_m=float(np.exp(g[_GI["logd"]])), height_m=float(g[_GI["h"]]))
+
+
+@dataclass
+class _Problem:
+    obs: NDArray[np.float64]          # (T, 2, 5, 2) pixels
+    w_obs: NDArray[np.float64]        # (T, 2, 5) weights (1/sd), 0 where missing
+    f0: float
+    cx: float
+    cy: float
+    priors: LiftPriors
+    focal_known: bool
+    height_known: float | None
+    fixed_camera: PinholeCamera | None = None
+    pitch_known: float | None = None
+    roll_known: float | None = None
+
+    @property
+    def T(self) -> int:
+        return self.obs.shape[0]
+
+    def unpack(self, p: NDArray[np.float64]) -> tuple[NDArray, NDArray, NDArray]:
+        T = self.T
+        g = p[:NG]
+        flex = p[NG:NG + 2 * T].reshape(T, 2)
+        sway = p[NG + 2 * T:NG + 3 * T]
+        return g, flex, sway
+
+    def camera(self, g: NDArray[np.float64]) -> PinholeCamera:
+        if self.fixed_camera is not None:
+            return self.fixed_camera
+        return _camera_from(g, self.f0, self.cx, self.cy)
+
+    def residuals(self, p: NDArray[np.float64]) -> NDArray[np.float64]:
+        g, flex, sway = self.unpack(p)
+        pts = _landmark_points(_body_points(g, flex, sway), g, flex, self.priors)
+        cam = self.camera(g)
+        uv = project(pts, cam.R, cam.centre_m, cam.focal_px, cam.cx_px, cam.cy_px)
+        d = (uv - self.obs) * self.w_obs[..., None]
+        d = np.where(np.isfinite(d), d, 0.0)
+        return np.concatenate([d.ravel(), self.prior_residuals(g, flex, sway)])
+
+    def prior_residuals(self, g: NDArray, flex: NDArray, sway: NDArray) -> NDArray[np.float64]:
+        pr = self.priors
+        Lt, Ls = np.exp(g[_GI["logLt"]]), np.exp(g[_GI["logLs"]])
+        leg = Lt + Ls
+        deg = np.deg2rad
+        out = [
+            (leg - pr.leg_m[0]) / pr.leg_m[1],
+            (g[_GI["L"]] / leg - pr.foot_over_leg[0]) / pr.foot_over_leg[1],
+            (g[_GI["w"]] / leg - pr.half_hip_over_leg[0]) / pr.half_hip_over_leg[1],
+            (Lt / Ls - pr.thigh_over_shank[0]) / pr.thigh_over_shank[1],
+            (g[_GI["zheel"]] / leg - pr.heel_height_over_leg[0]) / pr.heel_height_over_leg[1],
+            (g[_GI["ztoe"]] / leg - pr.toe_height_over_leg[0]) / pr.toe_height_over_leg[1],
+            (g[_GI["zank"]] / leg - pr.ankle_height_over_leg[0]) / pr.ankle_height_over_leg[1],
+            (g[_GI["aank"]] / g[_GI["L"]] - pr.ankle_along_over_foot[0]) / pr.ankle_along_over_foot[1],
+            (g[_GI["gap"]] - pr.heel_gap_m[0]) / pr.heel_gap_m[1],
+            g[_GI["yhip"]] / 0.03,
+            ((g[_GI["pitch"]] - self.pitch_known) / deg(0.5) if self.pitch_known is not None
+             else (g[_GI["pitch"]] - deg(pr.pitch_deg[0])) / deg(pr.pitch_deg[1])),
+            ((g[_GI["roll"]] - self.roll_known) / deg(0.5) if self.roll_known is not None
+             else (g[_GI["roll"]] - deg(pr.roll_deg[0])) / deg(pr.roll_deg[1])),
+            (g[_GI["azimuth"]] - deg(pr.azimuth_deg[0])) / deg(pr.azimuth_deg[1]),
+            (g[_GI["FL"]] - g[_GI["FR"]]) / deg(pr.side_asymmetry_deg),
+            (g[_GI["HL"]] - g[_GI["HR"]]) / deg(pr.side_asymmetry_deg),
+        ]
+        if self.height_known is not None:
+            out.append((g[_GI["h"]] - self.height_known) / 0.03)
+        else:
+            out.append((g[_GI["h"]] - pr.camera_height_m[0]) / pr.camera_height_m[1])
+        out.append(g[_GI["logf"]] / (1e-3 if self.focal_known else pr.focal_log_sd))
+        per_frame = [
+            (flex[:, 0] - flex[:, 1]) / deg(8.0),
+            np.diff(flex, 2, axis=0).ravel() / deg(4.0),
+            sway / 0.03,
+            np.diff(sway, 2) / 0.01,
+        ]
+        return np.concatenate([np.asarray(out, float), *[np.ravel(a) for a in per_frame]])
+
+    def sparsity(self) -> lil_matrix:
+        T = self.T
+        n_obs = T * 2 * 5 * 2
+        n_prior_g = 17
+        n_pf = T + 2 * (T - 2) + T + (T - 2)
+        n_res = n_obs + n_prior_g + n_pf
+        n_par = NG + 3 * T
+        S = lil_matrix((n_res, n_par), dtype=np.int8)
+        S[:, :NG] = 1
+        for t in range(T):
+            rows = slice(t * 20, (t + 1) * 20)
+            S[rows, NG + 2 * t:NG + 2 * t + 2] = 1
+            S[rows, NG + 2 * T + t] = 1
+        r0 = n_obs + n_prior_g
+        S[r0:, :NG] = 0
+        for t in range(T):
+            S[r0 + t, NG + 2 * t:NG + 2 * t + 2] = 1
+        r = r0 + T
+        for k in range(2):
+            for t in range(T - 2):
+                for j in range(3):
+                    S[r, NG + 2 * (t + j) + k] = 1
+                r += 1
+        for t in range(T):
+            S[r, NG + 2 * T + t] = 1
+            r += 1
+        for t in range(T - 2):
+            for j in range(3):
+                S[r, NG + 2 * T + t + j] = 1
+            r += 1
+        assert r == n_res
+        return S
+
+
+def _initial_guess(obs: NDArray[np.float64], f0: float, cx: float, cy: float, priors: LiftPriors,
+                   height_m: float | None, F0_deg: float) -> NDArray[np.float64]:
+    """Level camera, dancer scaled to the leg-length prior, knee flexion from the 2D leg shortening."""
+    T = obs.shape[0]
+    hip2 = obs[:, :, HIP].mean(axis=1)
+    ank2 = obs[:, :, ANKLE].mean(axis=1)
+    leg_px_t = np.linalg.norm(hip2 - ank2, axis=-1)
+    leg_px = float(np.nanpercentile(leg_px_t, 90))
+    leg_m = priors.leg_m[0]
+    s = leg_px / leg_m                                   # px per metre at the dancer
+    d = f0 / s
+    floor_v = float(np.nanmedian(obs[:, :, HEEL:, 1]))
+    h = height_m if height_m is not None else float(np.clip((floor_v - cy) / s, 0.2, 2.5))
+    g = np.zeros(NG)
+    g[_GI["logd"]] = np.log(d)
+    g[_GI["h"]] = h
+    if height_m is not None:
+        # choose the pitch so that a level-camera guess of the floor row is consistent with the height
+        g[_GI["pitch"]] = np.arctan2(floor_v - cy, f0) - np.arctan2(h, d)
+    x_mid = float(np.nanmedian(obs[:, :, HEEL, 0]))
+    g[_GI["heading"]] = -np.arctan2(x_mid - cx, f0)
+    g[_GI["logLt"]] = g[_GI["logLs"]] = np.log(leg_m / 2)
+    g[_GI["w"]] = priors.half_hip_over_leg[0] * leg_m
+    L = priors.foot_over_leg[0] * leg_m
+    g[_GI["L"]] = L
+    g[_GI["zheel"]] = priors.heel_height_over_leg[0] * leg_m
+    g[_GI["ztoe"]] = priors.toe_height_over_leg[0] * leg_m
+    g[_GI["aank"]] = priors.ankle_along_over_foot[0] * L
+    g[_GI["zank"]] = priors.ankle_height_over_leg[0] * leg_m
+    g[_GI["gap"]] = priors.heel_gap_m[0]
+    g[_GI["FL"]] = g[_GI["FR"]] = np.deg2rad(F0_deg)
+    g[_GI["HL"]] = g[_GI["HR"]] = np.deg2rad(max(F0_deg - 10.0, 5.0))
+    ratio = np.clip(leg_px_t / leg_px, 0.3, 1.0)
+    Dm = ratio * leg_m
+    cosk = np.clip((Dm**2 - 2 * (leg_m / 2) ** 2) / (2 * (leg_m / 2) ** 2), -1, 1)
+    k = np.arccos(cosk)
+    k = np.where(np.isfinite(k), k, 0.1)
+    flex = np.repeat(np.clip(k, 0.05, 2.0)[:, None], 2, axis=1)
+    return np.concatenate([g, flex.ravel(), np.zeros(T)])
+
+
+def _bounds(T: int) -> tuple[NDArray, NDArray]:
+    lo = np.full(NG + 3 * T, -np.inf)
+    hi = np.full(NG + 3 * T, np.inf)
+    rad = np.deg2rad
+    for name, a, b in (("pitch", rad(-45), rad(45)), ("roll", rad(-20), rad(20)), ("azimuth", rad(-60), rad(60)),
+                       ("heading", rad(-40), rad(40)), ("logd", np.log(0.8), np.log(15)), ("h", 0.05, 4.0),
+                       ("logLt", np.log(0.2), np.log(0.8)), ("logLs", np.log(0.2), np.log(0.8)), ("w", 0.02, 0.3),
+                       ("yhip", -0.15, 0.15), ("L", 0.08, 0.45), ("zheel", -0.03, 0.12), ("ztoe", -0.03, 0.1),
+                       ("aank", 0.0, 0.2), ("zank", 0.02, 0.2), ("gap", -0.02, 0.12), ("logf", -1.0, 1.0)):
+        lo[_GI[name]], hi[_GI[name]] = a, b
+    for name in ("FL", "FR"):
+        lo[_GI[name]], hi[_GI[name]] = rad(-30), rad(120)
+    for name in ("HL", "HR"):
+        lo[_GI[name]], hi[_GI[name]] = rad(-40), rad(120)
+    lo[NG:NG + 2 * T], hi[NG:NG + 2 * T] = rad(0.5), rad(150)
+    lo[NG + 2 * T:], hi[NG + 2 * T:] = -0.3, 0.3
+    return lo, hi
+
+
+def fit_plie(obs_px: NDArray[np.float64], frame_size_wh: NDArray[np.float64] | tuple[float, float], *,
+             vfov_deg: float | None = None, default_fov_deg: float = 63.0, camera_height_m: float | None = None,
+             focal_px: float | None = None, pitch_deg: float | None = None, roll_deg: float | None = None,
+             fixed_camera: PinholeCamera | None = None, priors: LiftPriors | None = None,
+             max_frames: int = 60, starts_deg: tuple[float, ...] = (35.0, 60.0, 80.0)) -> PlieFit:
+    """Fit the first-position plié model to leg landmarks ``obs_px`` (F, 2, 5, 2) pixels.
+
+    ``vfov_deg``: the field of view across the frame's height, if known. Without it the focal length
+    starts from ``default_fov_deg`` across the frame's **long** side (the same sensor whether the phone
+    is held upright or sideways). ``camera_height_m``: the lens height if measured. ``fixed_camera``: a
+    fully known camera; the camera is then not estimated. ``focal_px``, ``pitch_deg``, ``roll_deg``: known
+    parts of the camera (e.g. from a floor marker), held within 0.1 % / 0.5 deg.
+    Frames with any missing leg landmark are skipped; at most ``max_frames`` evenly spaced frames are
+    fitted, and the points of the others follow from their own knee flexion (interpolated).
+    """
+    priors = priors or LiftPriors()
+    obs_all = np.asarray(obs_px, float)
+    W, Hh = float(frame_size_wh[0]), float(frame_size_wh[1])
+    cx, cy = W / 2, Hh / 2
+    if vfov_deg is not None:
+        f0, focal_known = focal_from_fov(vfov_deg, Hh), True
+    else:
+        f0, focal_known = focal_from_fov(default_fov_deg, max(W, Hh)), False
+    if focal_px is not None:
+        f0, focal_known = float(focal_px), True
+    if fixed_camera is not None:
+        f0, focal_known = fixed_camera.focal_px, True
+    ok = np.isfinite(obs_all).all(axis=(1, 2, 3))
+    idx_ok = np.flatnonzero(ok)
+    if idx_ok.size > max_frames:
+        idx = idx_ok[np.round(np.linspace(0, idx_ok.size - 1, max_frames)).astype(int)]
+    else:
+        idx = idx_ok
+    obs = obs_all[idx]
+    T = obs.shape[0]
+    hip2 = obs[:, :, HIP].mean(axis=1)
+    ank2 = obs[:, :, ANKLE].mean(axis=1)
+    leg_px = float(np.nanpercentile(np.linalg.norm(hip2 - ank2, axis=-1), 90))
+    sd = np.asarray(priors.pixel_sd) * max(leg_px, 50.0) / 1000.0
+    w_obs = np.broadcast_to(1.0 / np.maximum(sd, 0.5), (T, 2, 5)).copy()
+    prob = _Problem(obs=obs, w_obs=w_obs, f0=f0, cx=cx, cy=cy, priors=priors, focal_known=focal_known,
+                    height_known=camera_height_m, fixed_camera=fixed_camera,
+                    pitch_known=None if pitch_deg is None else float(np.deg2rad(pitch_deg)),
+                    roll_known=None if roll_deg is None else float(np.deg2rad(roll_deg)))
+    lo, hi = _bounds(T)
+    S = prob.sparsity()
+    best = None
+    for F0 in starts_deg:
+        p0 = _initial_guess(obs, f0, cx, cy, priors, camera_height_m, F0)
+        if pitch_deg is not None:
+            p0[_GI["pitch"]] = np.deg2rad(pitch_deg)
+        if roll_deg is not None:
+            p0[_GI["roll"]] = np.deg2rad(roll_deg)
+        p0 = np.clip(p0, lo + 1e-9, hi - 1e-9)
+        try:
+            res = least_squares(prob.residuals, p0, jac_sparsity=S, bounds=(lo, hi), loss="soft_l1", f_scale=2.0,
+                                x_scale="jac", max_nfev=200, method="trf")
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        if best is None or res.cost < best.cost:
+            best = res
+    if best is None:
+        raise ValueError("the plié model could not be fitted to these landmarks")
+    g, flex, sway = prob.unpack(best.x)
+    cam = prob.camera(g)
+    # covariance of the global parameters from the Jacobian (Gauss-Newton, robust weights ignored)
+    J = best.jac.toarray() if hasattr(best.jac, "toarray") else np.asarray(best.jac)
+    n_data = T * 20
+    dof = max(n_data - best.x.size, 1)
+    s2 = max(2 * best.cost / dof, 1.0)
+    try:
+        cov = np.linalg.pinv(J.T @ J) * s2
+        var = np.diag(cov)[:NG]
+    except np.linalg.LinAlgError:
+        var = np.full(NG, np.nan)
+    sdF = np.rad2deg(np.sqrt(np.abs(var[[_GI["FL"], _GI["FR"]]])))
+    sdH = np.rad2deg(np.sqrt(np.abs(var[[_GI["HL"], _GI["HR"]]])))
+    resid = prob.residuals(best.x)[:n_data].reshape(T, 2, 5, 2) / w_obs[..., None]
+    rms = float(np.sqrt(np.mean(resid**2)))
+    # per-frame flexion for every frame (interpolated between fitted frames), and the points
+    n_all = obs_all.shape[0]
+    flex_all = np.full((n_all, 2), np.nan)
+    sway_all = np.full(n_all, np.nan)
+    if T:
+        for k in range(2):
+            flex_all[:, k] = np.interp(np.arange(n_all), idx, flex[:, k])
+        sway_all[:] = np.interp(np.arange(n_all), idx, sway)
+    pts = _body_points(g, np.nan_to_num(flex_all, nan=0.05), np.nan_to_num(sway_all))
+    pts = _report_points(pts, g, priors)
+    floor_view = cam.grazing_deg(np.array([0.0, 0.08, 0.0]))
+    Lt, Ls = float(np.exp(g[_GI["logLt"]])), float(np.exp(g[_GI["logLs"]]))
+    body = {"thigh_m": Lt, "shank_m": Ls, "half_hip_width_m": float(g[_GI["w"]]), "foot_length_m": float(g[_GI["L"]]),
+            "heel_height_m": float(g[_GI["zheel"]]), "toe_height_m": float(g[_GI["ztoe"]]),
+            "ankle_height_m": float(g[_GI["zank"]]), "ankle_along_m": float(g[_GI["aank"]]),
+            "heel_gap_m": float(g[_GI["gap"]]), "hip_forward_m": float(g[_GI["yhip"]])}
+    offset = priors.toe_axis_offset_deg
+    return PlieFit(
+        camera=cam,
+        foot_rotation_deg=np.rad2deg(np.array([g[_GI["FL"]], g[_GI["FR"]]])) + offset,
+        leg_rotation_deg=np.rad2deg(np.array([g[_GI["HL"]], g[_GI["HR"]]])),
+        foot_sd_deg=sdF, leg_sd_deg=sdH, knee_flexion_deg=np.rad2deg(flex_all), points_m=pts, body=body,
+        rms_px=rms, floor_view_deg=floor_view, success=bool(best.success),
+        info={"frames_fitted": int(T), "cost": float(best.cost), "nfev": int(best.nfev), "focal_known": focal_known,
+              "prior_focal_px": f0},
+    )
+
+
+def _report_points(pts: NDArray[np.float64], g: NDArray[np.float64], priors: LiftPriors) -> NDArray[np.float64]:
+    """Model landmarks -> reported floor points: heel and foot_index moved onto the floor, foot_index
+    turned by the learned toe-axis offset so that heel -> foot_index is the foot's long axis."""
+    out = pts.copy()
+    out[:, :, HEEL, 2] = 0.0
+    F = np.array([g[_GI["FL"]], g[_GI["FR"]]]) + np.deg2rad(priors.toe_axis_offset_deg)
+    heel = out[:, :, HEEL]
+    out[:, :, TOE] = heel + g[_GI["L"]] * _side_dir(F)[None]
+    return out
+
+
+# --------------------------------------------------------------------------------------------- lifter
+ASSUMPTIONS: tuple[str, ...] = (
+    "pinhole camera with square pixels and the principal point at the image centre",
+    "focal length from the given field of view, else a phone-like prior (refined within about 12 %)",
+    "camera roughly level (roll within a few degrees), height around 1 m unless given",
+    "first position throughout: heels together and planted, feet flat, ankles fixed above the foot axes",
+    "the pelvis moves vertically (plus a small sway); each knee bends in a vertical half-plane (leg rotation)",
+    "segment lengths constant through the clip; body proportions near the population average",
+    "the dancer faces the camera; the split of total turnout between the sides assumes near-symmetry",
+    "MediaPipe's systematic landmark offsets (heel, foot_index, knee, ...) as learned on rendered bodies",
+)
+
+MIN_FRAMES = 10
+
+
+def _camera_config(config: Any) -> Any:
+    return getattr(config, "camera", None)
+
+
+def _analysis_config(config: Any) -> Any:
+    return getattr(config, "analysis", None)
+
+
+def view_check(obs_px: NDArray[np.float64], min_hip_width_ratio: float = 0.12) -> str | None:
+    """None, or one sentence why the view cannot support floor-plane angles (before any fitting).
+
+    ``obs_px``: (F, 2, 5, 2) leg landmarks in pixels (sides: dancer's left, right).
+    """
+    ok = np.isfinite(obs_px).all(axis=(1, 2, 3))
+    if ok.sum() < MIN_FRAMES:
+        return (f"The legs and feet are fully visible in only {int(ok.sum())} frames (at least {MIN_FRAMES} "
+                "are needed): film the whole body, feet included.")
+    o = obs_px[ok]
+    hip_dx = o[:, 0, HIP, 0] - o[:, 1, HIP, 0]          # dancer's left hip minus right hip, image x
+    leg = np.linalg.norm(o[:, :, HIP] - o[:, :, ANKLE], axis=-1).mean(axis=1)
+    ratio = float(np.median(np.abs(hip_dx) / np.maximum(leg, 1e-6)))
+    if ratio < min_hip_width_ratio:
+        return (f"This looks like a side view (hip width in the image is {ratio:.2f} of the leg length, "
+                f"below {min_hip_width_ratio:.2f}): turnout needs the camera in front of the dancer.")
+    if np.median(hip_dx) < 0:
+        return ("The dancer's left hip appears on the image's left: she faces away from the camera or the "
+                "video is mirrored. Film her from the front, without mirroring.")
+    return None
+
+
+def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], frame_size_wh: NDArray[np.float64],
+                config: Any = None, *, priors: LiftPriors | None = None) -> FloorPoints:
+    """The "camera" floor method (module docstring): cleaned image landmarks -> ``FloorPoints``.
+
+    ``xy_px`` (F, 33, 2) pixels; ``world_xyz`` is not used (MediaPipe's depth is unreliable here);
+    ``config``: a ``Config`` (its ``camera`` and ``analysis`` sections are read) or None for defaults.
+    """
+    from ..config import Config
+
+    config = config if config is not None else Config()
+    cam_cfg = _camera_config(config)
+    an_cfg = _analysis_config(config)
+    xy = np.asarray(xy_px, float)
+    n = xy.shape[0]
+    obs = xy[:, lm.LEG_INDEX]                                       # (F, 2, 5, 2)
+    nan_pts = np.full((n, 2, 5, 3), np.nan)
+    nan_sd = np.full((n, 2), np.nan)
+    min_ratio = float(getattr(an_cfg, "min_hip_width_ratio", 0.12))
+    refusal = view_check(obs, min_ratio)
+    if refusal is not None:
+        return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS, refusal=refusal, camera={"estimated": False})
+    W, H = float(frame_size_wh[0]), float(frame_size_wh[1])
+    vfov = getattr(cam_cfg, "vfov_deg", None)
+    default_vfov = float(getattr(cam_cfg, "default_vfov_deg", 60.0) or 60.0)
+    focal = getattr(cam_cfg, "focal_px", None)
+    try:
+        fit = fit_plie(obs, (W, H), vfov_deg=vfov, default_fov_deg=default_vfov,
+                       camera_height_m=getattr(cam_cfg, "camera_height_m", None), focal_px=focal,
+                       pitch_deg=getattr(cam_cfg, "pitch_deg", None), roll_deg=getattr(cam_cfg, "roll_deg", None),
+                       priors=priors)
+    except ValueError as exc:
+        return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS,
+                           refusal=f"The first-position model could not be fitted to this clip ({exc}).",
+                           camera={"estimated": False})
+    camera_info: dict[str, Any] = {"estimated": True, **fit.camera.to_dict(), "floor_view_deg": fit.floor_view_deg,
+                                   "fit_rms_px": fit.rms_px, "body": fit.body,
+                                   "foot_rotation_deg": fit.foot_rotation_deg.tolist(),
+                                   "leg_rotation_deg": fit.leg_rotation_deg.tolist(),
+                                   "foot_rotation_sd_deg": fit.foot_sd_deg.tolist(),
+                                   "leg_rotation_sd_deg": fit.leg_sd_deg.tolist(), **fit.info}
+    min_view = float(getattr(an_cfg, "min_floor_view_deg", 7.0))
+    if not np.isfinite(fit.floor_view_deg) or fit.floor_view_deg < min_view:
+        refusal = (f"The camera looks along the floor (the estimated view of the feet is {fit.floor_view_deg:.1f} deg "
+                   f"above the floor, below {min_view:.0f} deg), so the feet's forward extent cannot be measured: "
+                   "raise the camera to about hip height.")
+        return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS, refusal=refusal, camera=camera_info)
+    leg_px = float(np.nanmedian(np.linalg.norm(obs[:, :, HIP] - obs[:, :, ANKLE], axis=-1)))
+    if fit.rms_px > 0.06 * leg_px:
+        refusal = (f"The landmarks do not fit a first-position plié (fit error {fit.rms_px:.0f} px): the feet may "
+                   "move, or this is another movement.")
+        return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS, refusal=refusal, camera=camera_info)
+    pts = fit.points_m.copy()
+    missing = ~np.isfinite(obs).all(axis=(1, 2, 3))
+    pts[missing] = np.nan
+    sd = np.sqrt(np.maximum(fit.foot_sd_deg, fit.leg_sd_deg) ** 2 + SYSTEMATIC_SD_DEG**2)
+    angle_sd = np.broadcast_to(sd, (n, 2)).copy()
+    angle_sd[missing] = np.nan
+    return FloorPoints(pts, angle_sd, "camera", ASSUMPTIONS, refusal=None, camera=camera_info)
+
+
+SYSTEMATIC_SD_DEG = 4.0
+"""Added (in quadrature) to the fit's own uncertainty: the spread left by the camera-height and
+body-proportion priors, measured on the rendered clips (docs/readme/floor_method.md)."""
+
+lift_camera.name = "camera"  # type: ignore[attr-defined]

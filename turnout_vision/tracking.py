@@ -1,0 +1,161 @@
+"""Keeping each dancer's identity across frames when several people are in the video.
+
+MediaPipe returns up to ``num_poses`` poses per frame in no particular order. ``assign_tracks``
+links them into tracks: each frame, the poses are matched to the existing tracks by the Hungarian
+algorithm (``scipy.optimize.linear_sum_assignment``) on a cost that combines
+
+* **position**: mean distance between corresponding landmarks and the track's position predicted
+  with constant velocity, divided by the track's body size (shoulder-to-hip length), and
+* **appearance of the pose**: difference of body proportions (segment lengths over body size),
+  which tell two dancers apart when they cross.
+
+A pose whose best cost exceeds ``max_cost`` starts a new track (birth); a track unseen for longer
+than ``max_gap_s`` is closed (death), so a dancer who leaves and comes back after a long absence
+gets a new id. Tracks are numbered left to right in the first frame in which they appear
+(``dancer 1``, ``dancer 2``, ...), earlier-appearing tracks first.
+
+Pure numpy/scipy. The loop runs over frames (tracking is sequential); the work inside is vectorised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment
+
+from .landmarks import LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER
+
+# Body segments whose lengths, divided by the body size, describe a pose's proportions.
+_SEGMENTS = np.array([
+    (11, 12), (23, 24), (11, 23), (12, 24), (23, 25), (24, 26), (25, 27), (26, 28),
+    (11, 13), (12, 14), (27, 31), (28, 32),
+])
+_CORE = np.array([11, 12, 23, 24, 25, 26, 27, 28])  # shoulders, hips, knees, ankles
+
+
+@dataclass(frozen=True)
+class TrackingParams:
+    """How readily poses are linked; see the module docstring."""
+
+    max_gap_s: float = 1.5
+    max_cost: float = 1.0
+    appearance_weight: float = 2.0
+
+
+def _body_size(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(..., 33, 2) -> (...,) mean shoulder-to-hip length in pixels."""
+    left = np.linalg.norm(xy[..., LEFT_SHOULDER, :] - xy[..., LEFT_HIP, :], axis=-1)
+    right = np.linalg.norm(xy[..., RIGHT_SHOULDER, :] - xy[..., RIGHT_HIP, :], axis=-1)
+    return np.nanmean(np.stack([left, right]), axis=0)
+
+
+def _proportions(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(..., 33, 2) -> (..., segments) segment lengths over body size."""
+    seg = np.linalg.norm(xy[..., _SEGMENTS[:, 0], :] - xy[..., _SEGMENTS[:, 1], :], axis=-1)
+    return seg / _body_size(xy)[..., None]
+
+
+def assign_tracks(
+    xy_px: NDArray[np.float64],
+    timestamps_s: NDArray[np.float64],
+    params: TrackingParams = TrackingParams(),
+) -> NDArray[np.int64]:
+    """Link the poses of each frame into dancer tracks.
+
+    ``xy_px``: (frames, slots, 33, 2) image landmarks, one slot per pose MediaPipe returned in that
+    frame (NaN for empty slots). Returns (frames, slots) track ids 0, 1, ... numbered left to right
+    at first appearance (see module docstring), -1 for empty slots.
+    """
+    n_frames, n_slots = xy_px.shape[:2]
+    raw = np.full((n_frames, n_slots), -1, dtype=np.int64)
+    present = ~np.isnan(xy_px[..., _CORE, 0]).all(axis=-1)  # (F, S)
+
+    # Per-track state, grown as tracks are born.
+    last_xy: list[NDArray[np.float64]] = []
+    velocity: list[NDArray[np.float64]] = []
+    last_t: list[float] = []
+    proportions: list[NDArray[np.float64]] = []
+    sizes: list[float] = []
+
+    for f in range(n_frames):
+        slots = np.flatnonzero(present[f])
+        if slots.size == 0:
+            continue
+        t = float(timestamps_s[f])
+        alive = [k for k in range(len(last_t)) if t - last_t[k] <= params.max_gap_s]
+        cost = np.full((slots.size, len(alive)), np.inf)
+        if alive:
+            det = xy_px[f, slots][:, _CORE]  # (D, C, 2)
+            pred = np.stack([last_xy[k] + velocity[k] * (t - last_t[k]) for k in alive])[:, _CORE]
+            dist = np.nanmean(np.linalg.norm(det[:, None] - pred[None], axis=-1), axis=-1)  # (D, T)
+            size = np.array([sizes[k] for k in alive])
+            appearance = np.nanmean(np.abs(_proportions(xy_px[f, slots])[:, None]
+                                           - np.stack([proportions[k] for k in alive])[None]), axis=-1)
+            cost = dist / size[None] + params.appearance_weight * appearance
+            cost = np.where(np.isfinite(cost), cost, 1e6)
+        rows, cols = linear_sum_assignment(cost) if alive else (np.array([], int), np.array([], int))
+        matched = {}
+        for r, c in zip(rows, cols):
+            if cost[r, c] <= params.max_cost:
+                matched[r] = alive[c]
+        for r, slot in enumerate(slots):
+            pose = xy_px[f, slot]
+            if r in matched:
+                k = matched[r]
+                dt = t - last_t[k]
+                step = (pose - last_xy[k]) / dt if dt > 0 else np.zeros_like(pose)
+                velocity[k] = np.where(np.isnan(step), velocity[k], 0.5 * velocity[k] + 0.5 * step)
+                last_xy[k] = np.where(np.isnan(pose), last_xy[k], pose)
+                last_t[k] = t
+                proportions[k] = np.where(np.isnan(_proportions(pose)), proportions[k],
+                                          0.9 * proportions[k] + 0.1 * np.nan_to_num(_proportions(pose)))
+                sizes[k] = 0.9 * sizes[k] + 0.1 * float(np.nan_to_num(_body_size(pose), nan=sizes[k]))
+            else:
+                k = len(last_t)
+                last_xy.append(pose.copy())
+                velocity.append(np.zeros_like(pose))
+                last_t.append(t)
+                proportions.append(np.nan_to_num(_proportions(pose), nan=0.0))
+                sizes.append(float(np.nan_to_num(_body_size(pose), nan=1.0)) or 1.0)
+            raw[f, slot] = k
+    return _number_left_to_right(raw, xy_px)
+
+
+def _number_left_to_right(raw: NDArray[np.int64], xy_px: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Renumber track ids by (first frame seen, mean x in that frame)."""
+    n_tracks = int(raw.max()) + 1
+    if n_tracks <= 0:
+        return raw
+    keys = []
+    for k in range(n_tracks):
+        frames, slots = np.nonzero(raw == k)
+        first = frames.min()
+        x = np.nanmean(xy_px[first, slots[frames == first][0], _CORE, 0])
+        keys.append((first, x))
+    order = sorted(range(n_tracks), key=lambda k: keys[k])
+    remap = np.full(n_tracks + 1, -1, dtype=np.int64)
+    remap[np.array(order)] = np.arange(n_tracks)
+    return np.where(raw >= 0, remap[raw], -1)
+
+
+def split_tracks(
+    arrays: dict[str, NDArray[np.float64]], track_ids: NDArray[np.int64]
+) -> list[dict[str, NDArray[np.float64]]]:
+    """Per-track copies of per-slot arrays.
+
+    ``arrays`` maps names to (frames, slots, ...) arrays; returns one dict per track id with
+    (frames, ...) arrays, NaN in the frames where that track was not seen.
+    """
+    n_tracks = int(track_ids.max()) + 1 if track_ids.size else 0
+    out = []
+    for k in range(n_tracks):
+        frames, slots = np.nonzero(track_ids == k)
+        per_track = {}
+        for name, value in arrays.items():
+            filled = np.full((value.shape[0], *value.shape[2:]), np.nan)
+            filled[frames] = value[frames, slots]
+            per_track[name] = filled
+        out.append(per_track)
+    return out
