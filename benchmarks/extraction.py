@@ -147,22 +147,7 @@ def peak_memory(path: Path) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------------------------------ main
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--no-memory", action="store_true", help="skip the 10 s / 10 min memory test")
-    parser.add_argument("--memory-fps", type=float, default=5.0)
-    parser.add_argument("--long-minutes", type=float, default=10.0)
-    parser.add_argument("--skip-s", type=float, default=1.6,
-                        help="leave out the clip's first seconds when looping (ballet_plie's title card)")
-    args = parser.parse_args()
-    if not args.video.is_file():
-        raise SystemExit(f"{args.video} not found (the footage lives in ../shared/footage; see its README)")
-
-    from turnout_vision.pose_model import resolve_model
-
-    model = resolve_model("full", os.environ.get("TURNOUT_MODEL_TASK"))
+def throughput(args: argparse.Namespace, model) -> None:  # type: ignore[no-untyped-def]
     frames = decode_all(args.video)
     names = ["raw VIDEO-mode inference (frames in memory)", "extraction pipeline (decode thread + inference)",
              "naive IMAGE-mode loop (decode, then detect)", "decode + convert only (decoder thread's work)"]
@@ -181,8 +166,8 @@ def main() -> None:
         values = np.array(results[name])
         print(f"{name:50s} {values.max():8.1f} {np.median(values):7.1f} {np.median(values / raw):23.0%}")
 
-    if args.no_memory:
-        return
+
+def memory(args: argparse.Namespace) -> None:
     print(f"\nPeak memory (fresh process per video, {args.memory_fps:g} fps, frames looped from {args.video.name})")
     print(f"{'video':12s} {'frames':>7s} {'pose in':>8s} {'extract s':>10s} {'fps':>6s} {'peak RSS MB':>12s} "
           f"{'landmarks MB':>13s}")
@@ -194,6 +179,29 @@ def main() -> None:
             print(f"{label:12s} {r['frames']:7d} {r['detected']:8d} {r['seconds']:10.1f} "
                   f"{r['frames'] / r['seconds']:6.1f} {r['peak_rss_mb']:12.1f} {r['landmarks_mb']:13.2f}")
             path.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-memory", action="store_true", help="skip the 10 s / 10 min memory test")
+    parser.add_argument("--no-throughput", action="store_true", help="skip the throughput comparison")
+    parser.add_argument("--memory-fps", type=float, default=5.0)
+    parser.add_argument("--long-minutes", type=float, default=10.0)
+    parser.add_argument("--skip-s", type=float, default=1.6,
+                        help="leave out the clip's first seconds when looping (ballet_plie's title card)")
+    args = parser.parse_args()
+    if not args.video.is_file():
+        raise SystemExit(f"{args.video} not found (the footage lives in ../shared/footage; see its README)")
+
+    from turnout_vision.pose_model import resolve_model
+
+    model = resolve_model("full", os.environ.get("TURNOUT_MODEL_TASK"))
+    if not args.no_throughput:
+        throughput(args, model)
+    if not args.no_memory:
+        memory(args)
 
 
 if __name__ == "__main__":

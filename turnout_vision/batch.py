@@ -1,320 +1,431 @@
 """Unattended scoring of whole folders of videos (``turnout batch DIR``).
 
-* Finds videos recursively (extensions in ``VIDEO_EXTENSIONS``, case-insensitive); other files are
-  listed as skipped with a note.
-* Scores them in parallel worker processes, each with its own pose model.
-* Mirrors the input tree under the output folder: ``IN/class1/anna.mp4`` -> ``OUT/class1/anna/``.
-* Resumable: each finished video's folder gets ``batch_done.json`` (written last, atomically) with
-  the key (content sha256, model sha256, configuration hash); a re-run skips videos whose key is
-  unchanged. ``force=True`` redoes them. An interrupted video has no marker and is redone.
-* One bad file never stops the batch: its failure and reason go into the summary.
-* Inputs are only read, never modified, moved or deleted.
+>>> result = run_batch(Path("classes"), workers=2)          # doctest: +SKIP
+>>> result.out_root, result.n_failed, result.exit_code       # doctest: +SKIP
+(PosixPath('classes_turnout'), 1, 5)
+
+What it does:
+
+* **Finds** videos recursively: files whose extension is in ``VIDEO_EXTENSIONS`` (any case). Other
+  files get a "skipped" row with a note. Names starting with "." (hidden files and folders) and
+  symbolic links to folders are ignored; so is the output folder when it lies inside ``DIR``.
+* **Scores** them with ``pipeline.analyze_video`` in ``workers`` worker processes (spawned; each
+  loads its own pose model once and scores one video after another).
+* **Mirrors** the input tree under the output folder (default ``<DIR>_turnout`` beside ``DIR``,
+  never inside it): ``DIR/class1/anna.mp4`` -> ``OUT/class1/anna/`` holding the report, annotated
+  video, CSV and JSON (see ``pipeline``) and ``batch_done.json``. Two videos that would share a
+  folder (``anna.mp4`` and ``anna.mov``, or a video and a subfolder both called ``anna``) get
+  ``anna_mp4/`` and ``anna_mov/`` instead.
+* **Summarises**: ``OUT/summary.csv`` (one row per video and side, ``SUMMARY_COLUMNS``) and
+  ``OUT/index.html`` (the same table, sortable and filterable, linking to each report). Both are
+  rewritten as the batch goes (videos still to do are "pending") and at the end.
+* **Resumes**: a video is skipped when its folder holds ``batch_done.json`` with the same key:
+  sha256 of the file's content, sha256 of the pose model and sha256 of the configuration (the
+  ``model.task_path`` entry left out: the model's checksum stands for it). ``force=True`` redoes
+  every video. Failed videos are tried again on every run.
+* **Never leaves half a result**: a video is scored into a hidden temporary folder
+  (``OUT/class1/.anna.partial-PID``) that is renamed to ``anna/`` when everything in it, marker
+  last, is written. A folder that exists under its final name is complete; stale temporary folders
+  are removed by the next run. ``summary.csv`` and ``index.html`` are written to a temporary name
+  and renamed. Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the workers, remove their temporary folders
+  and write the summary; after SIGKILL the workers notice within a second and stop.
+* **One bad file never stops the batch**: an exception, or a worker process that dies (a crash in
+  native code), makes that video "failed" with the reason; the batch goes on with a new worker.
+* **Inputs are only read**: never modified, moved or deleted. An existing folder in the output
+  tree is replaced only when it is one this module wrote (it holds ``batch_done.json``, or only
+  report files); otherwise that video fails with a reason instead.
+
+Statuses: "ok", "no_plie", "not_scorable" (scored; see ``pipeline``), "failed", "skipped" (not a
+video) and, in summaries written while the batch runs or after an interruption, "pending".
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import html
 import io
 import json
 import multiprocessing
 import os
-import traceback
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 from typing import Any
 
+from . import __version__
 from .config import Config
-from .errors import TurnoutError
+from .errors import EXIT_OK, EXIT_SOME_FAILED, InputError, TurnoutError
 
 VIDEO_EXTENSIONS = frozenset({
-    ".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".3gp", ".mts", ".ts",
+    ".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".3gp", ".mts", ".m2ts",
+    ".ts", ".flv", ".ogv",
 })
+"""File extensions taken as videos (compared in lower case)."""
 MARKER = "batch_done.json"
 SUMMARY_CSV = "summary.csv"
 INDEX_HTML = "index.html"
+DEFAULT_OUT_SUFFIX = "_turnout"
+LOCK_FILE = ".turnout_batch.lock"
+SCORED = frozenset({"ok", "no_plie", "not_scorable"})
+"""Statuses of a video that was analysed (whether or not a plié could be scored)."""
 
 SUMMARY_COLUMNS = (
-    "video", "status", "side", "reps", "foot_rotation_deg", "leg_rotation_deg", "forced_turnout_deg",
-    "knee_over_toe", "flags", "warnings", "reason", "report",
+    "video", "side", "status", "reps",
+    "foot_rotation_deg", "foot_rotation_sd", "leg_rotation_deg", "leg_rotation_sd",
+    "forced_turnout_deg", "forced_turnout_sd", "knee_over_toe_ratio",
+    "flags", "warnings", "reason", "report",
 )
+"""``summary.csv`` columns. ``video``: path relative to the input folder (``/`` separators);
+``side``: "left"/"right" (the dancer's own), empty for a video without a result; angles in degrees
+with their one-sigma uncertainty (``_sd``), at the bottom of the pliés (medians over reps, as the
+result's ``summary``); ``knee_over_toe_ratio``: knee offset from the foot line in foot lengths,
++ = outside; ``flags``: raised flags of that side (and of both sides) separated by ";";
+``warnings``: codes of the analysis warnings and recording issues; ``reason``: why a video was not
+scored or failed; ``report``: the report's path relative to the output folder."""
 
+_SUMMARY_EVERY_S = 5.0
+_CACHE_VERSION = 1
+_TMP_RE = re.compile(r"^\.(?P<name>.+)\.(?:partial|old)-\d+$")
+_RESERVED_TOP = frozenset({SUMMARY_CSV, INDEX_HTML, LOCK_FILE})
+
+
+class BatchFailedError(TurnoutError):
+    """Some videos of a batch failed (the others were scored); exit code 5."""
+
+    exit_code = EXIT_SOME_FAILED
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """The batch was stopped by SIGINT, SIGTERM or SIGHUP (the summary was written first)."""
+
+
+# ------------------------------------------------------------------------------------------ finding files
 
 @dataclass(frozen=True)
 class FoundFiles:
+    """Files under the input folder, sorted: ``videos`` and ``skipped`` (non-video) absolute paths."""
+
     videos: tuple[Path, ...]
     skipped: tuple[Path, ...]
 
 
-@dataclass
-class VideoOutcome:
-    """What happened to one video. ``rows`` are its summary rows (one per side when scored)."""
+def find_videos(root: Path, exclude: Path | None = None) -> FoundFiles:
+    """Every file under ``root`` split into videos (by extension, any case) and other files.
 
-    video: str
-    status: str  # "ok", "no_plie", "not_scorable", "failed", "skipped", "cached"
-    reason: str = ""
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    Hidden names (starting with ".") and symbolic links to folders are not entered; ``exclude``
+    (the output folder, when it lies inside ``root``) is not entered either.
+    """
+    root = Path(root)
+    exclude_r = exclude.resolve() if exclude is not None else None
+    videos: list[Path] = []
+    skipped: list[Path] = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (here / d).resolve() != exclude_r)
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = here / name
+            (videos if path.suffix.lower() in VIDEO_EXTENSIONS else skipped).append(path)
+    return FoundFiles(tuple(sorted(videos)), tuple(sorted(skipped)))
 
 
-def find_videos(root: Path) -> FoundFiles:
-    """All files under ``root``, split into videos (by extension) and skipped files; sorted."""
-    videos, skipped = [], []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        (videos if path.suffix.lower() in VIDEO_EXTENSIONS else skipped).append(path)
-    return FoundFiles(tuple(videos), tuple(skipped))
+def default_out_root(in_root: Path) -> Path:
+    """``<DIR>_turnout`` beside the input folder (``classes/`` -> ``classes_turnout/``)."""
+    in_root = Path(in_root).resolve()
+    if not in_root.name:
+        raise InputError(f"There is no default output folder for {in_root}.", "Choose one with --out.")
+    return in_root.with_name(in_root.name + DEFAULT_OUT_SUFFIX)
 
+
+def output_dirs(videos: tuple[Path, ...] | list[Path], in_root: Path, out_root: Path) -> dict[Path, Path]:
+    """Each video's output folder: ``OUT/<relative folder>/<stem>``; ``<stem>_<ext>`` for videos whose
+    stem is shared (case-insensitively) with another video or a subfolder in the same folder."""
+    in_root = Path(in_root)
+    by_folder: dict[Path, list[Path]] = {}
+    for video in videos:
+        by_folder.setdefault(video.parent, []).append(video)
+    out: dict[Path, Path] = {}
+    for folder, members in by_folder.items():
+        taken: dict[str, int] = {}
+        for video in members:
+            taken[video.stem.lower()] = taken.get(video.stem.lower(), 0) + 1
+        try:
+            subfolders = {p.name.lower() for p in folder.iterdir() if p.is_dir()}
+        except OSError:
+            subfolders = set()
+        rel_folder = folder.relative_to(in_root)
+        reserved = {n.lower() for n in _RESERVED_TOP} if rel_folder == Path(".") else set()
+        for video in members:
+            stem = video.stem
+            if taken[stem.lower()] > 1 or stem.lower() in subfolders or stem.lower() in reserved or not stem:
+                stem = f"{video.stem}_{video.suffix[1:]}"
+            out[video] = Path(out_root) / rel_folder / stem
+    return out
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+# ------------------------------------------------------------------------------------------ resume key
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's content."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with Path(path).open("rb") as fh:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
 
 
-def config_hash(config: Config) -> str:
-    return hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+def config_sha256(config: Config) -> str:
+    """sha256 of the configuration that changes results (``model.task_path`` left out: the model's
+    own checksum is part of the key)."""
+    data = config.to_dict()
+    data["model"] = {k: v for k, v in data["model"].items() if k != "task_path"}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def output_dir_for(video: Path, in_root: Path, out_root: Path) -> Path:
-    rel = video.relative_to(in_root)
-    return out_root / rel.parent / rel.stem
+def resume_key(content_sha256: str, model_sha256: str, config: Config) -> dict[str, Any]:
+    """What must be unchanged for a finished video to be skipped."""
+    return {"cache_version": _CACHE_VERSION, "content_sha256": content_sha256, "model_sha256": model_sha256,
+            "config_sha256": config_sha256(config)}
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+# ------------------------------------------------------------------------------------------ outcomes
+
+@dataclass
+class VideoOutcome:
+    """What happened to one input file.
+
+    ``video``: path relative to the input folder; ``out_dir``: its output folder relative to the
+    output folder ("" when none); ``rows``: its summary rows; ``cached``: skipped because its result
+    was already there; ``seconds``/``peak_rss_mb``: the worker's time and peak memory (0 if cached).
+    """
+
+    video: str
+    status: str
+    reason: str = ""
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    out_dir: str = ""
+    cached: bool = False
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
 
 
-# ---------------------------------------------------------------------------- one video (in a worker)
+@dataclass(frozen=True)
+class BatchResult:
+    """All outcomes (sorted by path), where the summaries are, and the exit code."""
 
-_WORKER_SCORER: Callable[..., Any] | None = None
+    in_root: Path
+    out_root: Path
+    outcomes: tuple[VideoOutcome, ...]
+    seconds: float
+
+    @property
+    def summary_csv(self) -> Path:
+        return self.out_root / SUMMARY_CSV
+
+    @property
+    def index_html(self) -> Path:
+        return self.out_root / INDEX_HTML
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def n_videos(self) -> int:
+        return sum(o.status != "skipped" for o in self.outcomes)
+
+    @property
+    def n_failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def n_cached(self) -> int:
+        return sum(o.cached for o in self.outcomes)
+
+    @property
+    def exit_code(self) -> int:
+        """0, or 5 (``EXIT_SOME_FAILED``) when any video failed. Videos without a scorable plié
+        are not failures (their status says so)."""
+        return EXIT_SOME_FAILED if self.n_failed else EXIT_OK
 
 
-def _score_video(video: Path, out_dir: Path, key: dict[str, str], config_dict: dict[str, Any]) -> VideoOutcome:
-    """Runs in a worker process: score one video into ``out_dir`` and write its marker last."""
-    from .config import Config
-    from .pipeline import analyze_video
-
-    config = Config().merged(config_dict)
-    try:
-        outcome = analyze_video(video, out_dir, config, quiet=True, force=True)
-    except TurnoutError as exc:
-        return VideoOutcome(str(video), "failed", str(exc))
-    except Exception as exc:  # one bad file never stops the batch
-        return VideoOutcome(str(video), "failed", f"{exc.__class__.__name__}: {exc}",
-                            rows=[{"trace": traceback.format_exc(limit=3)}])
-    result = outcome.result_json
-    status = outcome.status
-    rows = summary_rows(str(video), status, result, outcome.reason, out_dir)
-    _write_atomic(out_dir / MARKER, json.dumps({"key": key, "status": status, "reason": outcome.reason,
-                                                "rows": rows}, indent=1))
-    return VideoOutcome(str(video), status, outcome.reason, rows)
-
-
-def summary_rows(video: str, status: str, result: dict[str, Any] | None, reason: str, out_dir: Path) -> list[dict[str, Any]]:
-    """One row per side from a result JSON (or one row with the reason when there is no result)."""
-    report = str(out_dir / "report.html") if (out_dir / "report.html").exists() else ""
+def summary_rows(video: str, status: str, reason: str, result: Mapping[str, Any] | None,
+                 report: str = "") -> list[dict[str, Any]]:
+    """The summary rows of one video: one per side from its result JSON (``pipeline`` adds
+    ``recording`` to ``analysis.result``'s form), or one row with the reason when it has none."""
+    base = {"video": video, "status": status, "reason": reason, "report": report}
     if not result:
-        return [{"video": video, "status": status, "side": "", "reason": reason, "report": report}]
-    warnings = "; ".join(w.get("code", str(w)) if isinstance(w, dict) else str(w) for w in result.get("warnings", []))
+        return [{**base, "side": ""}]
+    summary = result.get("summary") or {}
+    warnings = [w.get("code", "") for w in result.get("warnings") or []]
+    warnings += [i.get("code", "") for i in (result.get("recording") or {}).get("issues") or []]
+    reps = summary.get("n_reps", len(result.get("reps") or []))
     rows = []
     for side in ("left", "right"):
-        s = (result.get("summary") or {}).get(side) or {}
+        s = summary.get(side) or {}
+        names = [f.get("name", "") for f in result.get("flags") or [] if f.get("side") in (side, None)]
+        names += [f.get("name", "") for f in s.get("flags") or []]
         rows.append({
-            "video": video, "status": status, "side": side, "reps": len(result.get("reps", [])),
-            "foot_rotation_deg": _value(s.get("foot_rotation_deg")),
-            "leg_rotation_deg": _value(s.get("leg_rotation_deg")),
-            "forced_turnout_deg": _value(s.get("forced_turnout_deg")),
-            "knee_over_toe": _value(s.get("knee_over_toe")),
-            "flags": ";".join(_flag_names(s.get("flags"))),
-            "warnings": warnings, "reason": reason, "report": report,
+            **base, "side": side, "reps": reps,
+            "foot_rotation_deg": _num(s, "foot_rotation_deg", "value"),
+            "foot_rotation_sd": _num(s, "foot_rotation_deg", "sd"),
+            "leg_rotation_deg": _num(s, "leg_rotation_deg", "value"),
+            "leg_rotation_sd": _num(s, "leg_rotation_deg", "sd"),
+            "forced_turnout_deg": _num(s, "forced_turnout_deg", "value"),
+            "forced_turnout_sd": _num(s, "forced_turnout_deg", "sd"),
+            "knee_over_toe_ratio": _num(s.get("knee_over_toe") or {}, "ratio", "value", ndigits=3),
+            "flags": ";".join(dict.fromkeys(n for n in names if n)),
+            "warnings": ";".join(dict.fromkeys(w for w in warnings if w)),
         })
     return rows
 
 
-def _value(item: Any) -> Any:
-    """A reported value as a plain number (results wrap numbers with their uncertainty)."""
-    if isinstance(item, dict):
-        for key in ("value", "ratio", "offset_ratio", "deg"):
-            if key in item:
-                return _value(item[key])
-        return ""
-    if isinstance(item, float):
-        return round(item, 2)
-    return "" if item is None else item
+def _num(obj: Mapping[str, Any], key: str, part: str, ndigits: int = 1) -> float | str:
+    """``obj[key][part]`` (a result value object) rounded, or "" when unknown."""
+    item = obj.get(key)
+    v = item.get(part) if isinstance(item, Mapping) else None
+    return round(float(v), ndigits) if isinstance(v, int | float) and not isinstance(v, bool) else ""
 
 
-def _flag_names(flags: Any) -> list[str]:
-    if isinstance(flags, dict):
-        return [k for k, v in flags.items() if v is True or (isinstance(v, dict) and v.get("raised"))]
-    if isinstance(flags, list):
-        return [f.get("name", str(f)) if isinstance(f, dict) else str(f) for f in flags]
-    return []
+def _pending(video: str) -> VideoOutcome:
+    reason = "not scored yet (run the same command again to finish)"
+    return VideoOutcome(video, "pending", reason, summary_rows(video, "pending", reason, None))
 
 
-# ---------------------------------------------------------------------------- the batch
+# ------------------------------------------------------------------------------------------ the batch
 
 def run_batch(
-    in_root: Path,
-    out_root: Path,
-    config: Config,
+    in_root: str | Path,
+    out_root: str | Path | None = None,
+    config: Config | None = None,
     *,
     workers: int | None = None,
     force: bool = False,
-    model_sha256: str = "",
+    model_sha256: str | None = None,
+    on_start: Callable[[FoundFiles, Path], None] | None = None,
     on_done: Callable[[VideoOutcome, int, int], None] | None = None,
-) -> list[VideoOutcome]:
-    """Score every video under ``in_root`` into ``out_root``; returns one outcome per file found.
+    log: Callable[[str], None] | None = None,
+) -> BatchResult:
+    """Score every video under ``in_root`` into ``out_root`` (see the module docstring).
 
-    ``on_done(outcome, n_done, n_total)`` is called as each video finishes (for progress output).
-    Writes ``summary.csv`` and ``index.html`` into ``out_root`` (atomically) at the end.
+    ``workers``: worker processes (default: the number of CPU cores); ``model_sha256``: the pose
+    model's checksum for the resume key (default: resolved, and built if missing, from
+    ``config.model``); ``on_start(found, out_root)`` is called once the files are found;
+    ``on_done(outcome, n_done, n_videos)`` as each video finishes (skipped non-videos are not
+    counted). ``InputError`` for an unusable input or output folder, ``ModelError`` for the model;
+    a stop by signal raises ``BatchInterrupted`` after writing the summary.
     """
-    in_root, out_root = in_root.resolve(), out_root.resolve()
-    # An output folder inside the input tree is allowed: files under it are never taken as inputs.
-    found = find_videos(in_root)
-    out_root.mkdir(parents=True, exist_ok=True)
-    outcomes: list[VideoOutcome] = [
-        VideoOutcome(str(p), "skipped", "not a video file (by its extension)",
-                     [{"video": str(p), "status": "skipped", "side": "", "reason": "not a video file"}])
-        for p in found.skipped if out_root not in p.parents
-    ]
-    videos = [v for v in found.videos if out_root not in v.parents]
-    total = len(videos)
-    cfg_hash, cfg_dict = config_hash(config), config.to_dict()
+    t0 = time.perf_counter()
+    config = config or Config()
+    in_root = Path(in_root).expanduser()
+    if not in_root.is_dir():
+        raise InputError(f"{in_root} is not a folder." if in_root.exists() else f"Folder not found: {in_root}.",
+                         "Give the folder that holds the videos (`turnout analyze` takes one video).")
+    in_root = in_root.resolve()
+    out_root = Path(out_root).expanduser().resolve() if out_root is not None else default_out_root(in_root)
+    if out_root == in_root or out_root in in_root.parents:
+        raise InputError(f"The output folder {out_root} holds the input folder {in_root}.",
+                         "Choose an output folder outside it with --out (the default is beside it).")
+    found = find_videos(in_root, exclude=out_root)
+    if not found.videos:
+        raise InputError(f"No videos were found under {in_root} "
+                         f"(extensions: {', '.join(sorted(VIDEO_EXTENSIONS))}).", "Check the folder.")
+    if model_sha256 is None:
+        from .pose_model import resolve_for_config
 
-    jobs: list[tuple[Path, Path, dict[str, str]]] = []
-    done = 0
-    for video in videos:
-        out_dir = output_dir_for(video, in_root, out_root)
-        try:
-            key = {"content_sha256": file_sha256(video), "model_sha256": model_sha256, "config": cfg_hash}
-        except OSError as exc:
-            outcome = VideoOutcome(str(video), "failed", f"cannot read the file: {exc.strerror}")
-            outcome.rows = summary_rows(str(video), "failed", None, outcome.reason, out_dir)
-            outcomes.append(outcome)
-            done += 1
-            if on_done:
-                on_done(outcome, done, total)
-            continue
-        cached = _cached_outcome(out_dir, key) if not force else None
-        if cached is not None:
-            outcomes.append(cached)
-            done += 1
-            if on_done:
-                on_done(cached, done, total)
-        else:
-            jobs.append((video, out_dir, key))
-
-    workers = max(1, workers or os.cpu_count() or 1)
-    if jobs:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
-            pending: dict[Future[VideoOutcome], Path] = {}
-            queue: Iterator[tuple[Path, Path, dict[str, str]]] = iter(jobs)
-
-            def submit_next() -> None:
-                job = next(queue, None)
-                if job is not None:
-                    video, out_dir, key = job
-                    pending[pool.submit(_score_video, video, out_dir, key, cfg_dict)] = video
-
-            for _ in range(min(workers, len(jobs))):
-                submit_next()
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    video = pending.pop(future)
-                    try:
-                        outcome = future.result()
-                    except Exception as exc:  # a worker died (e.g. killed): record and go on
-                        outcome = VideoOutcome(str(video), "failed", f"worker crashed: {exc.__class__.__name__}: {exc}")
-                    if not outcome.rows or "trace" in outcome.rows[0]:
-                        outcome.rows = summary_rows(outcome.video, outcome.status, None, outcome.reason,
-                                                    output_dir_for(video, in_root, out_root))
-                    outcomes.append(outcome)
-                    done += 1
-                    if on_done:
-                        on_done(outcome, done, total)
-                    submit_next()
-
-    outcomes.sort(key=lambda o: o.video)
-    write_summary(outcomes, out_root)
-    return outcomes
-
-
-def _cached_outcome(out_dir: Path, key: dict[str, str]) -> VideoOutcome | None:
-    marker = out_dir / MARKER
+        model_sha256 = resolve_for_config(config.model, log=log).sha256
     try:
-        data = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if data.get("key") != key:
-        return None
-    return VideoOutcome(data["rows"][0]["video"] if data.get("rows") else str(out_dir), data.get("status", "ok"),
-                        data.get("reason", ""), data.get("rows", []))
+        out_root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"Cannot create the output folder {out_root}: {exc.strerror}.", "Choose another with --out.") from None
+    if on_start is not None:
+        on_start(found, out_root)
+
+    with _lock(out_root):
+        dirs = output_dirs(found.videos, in_root, out_root)
+        outcomes: dict[str, VideoOutcome] = {}
+        for path in found.skipped:
+            rel = _rel(path, in_root)
+            reason = f"not a video (extension {path.suffix or 'none'})"
+            outcomes[rel] = VideoOutcome(rel, "skipped", reason, summary_rows(rel, "skipped", reason, None))
+        for video in found.videos:
+            outcomes[_rel(video, in_root)] = _pending(_rel(video, in_root))
+        summary = _SummaryWriter(out_root, outcomes)
+        done = 0
+        total = len(found.videos)
+
+        def finished(outcome: VideoOutcome) -> None:
+            nonlocal done
+            done += 1
+            outcomes[outcome.video] = outcome
+            summary.maybe_write()
+            if on_done is not None:
+                on_done(outcome, done, total)
+
+        n_workers = max(1, workers or os.cpu_count() or 1)
+        with _WorkerPool(n_workers) as pool, _signals_raise_interrupt():
+            try:
+                for video in found.videos:
+                    rel = _rel(video, in_root)
+                    out_dir = dirs[video]
+                    _remove_stale_temp(out_dir)
+                    try:
+                        key = resume_key(file_sha256(video), model_sha256, config)
+                    except OSError as exc:
+                        reason = f"cannot read the file: {exc.strerror or exc}"
+                        finished(VideoOutcome(rel, "failed", reason, summary_rows(rel, "failed", reason, None)))
+                        continue
+                    cached = None if force else _cached_outcome(rel, out_dir, out_root, key)
+                    if cached is not None:
+                        finished(cached)
+                        continue
+                    while not pool.has_room():
+                        for outcome in pool.collect():
+                            finished(outcome)
+                    pool.submit(_Job(video, rel, out_dir, out_root, key, config))
+                while pool.busy():
+                    for outcome in pool.collect():
+                        finished(outcome)
+            except BaseException:
+                pool.stop()
+                summary.write()
+                raise
+        summary.write()
+    ordered = tuple(outcomes[k] for k in sorted(outcomes))
+    return BatchResult(in_root, out_root, ordered, time.perf_counter() - t0)
 
 
-def write_summary(outcomes: list[VideoOutcome], out_root: Path) -> None:
-    """``summary.csv`` (one row per video and side) and a sortable, filterable ``index.html``."""
-    rows = [row for o in outcomes for row in o.rows]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: row.get(k, "") for k in SUMMARY_COLUMNS})
-    _write_atomic(out_root / SUMMARY_CSV, buffer.getvalue())
-    _write_atomic(out_root / INDEX_HTML, _index_html(rows, out_root))
+class _SummaryWriter:
+    """Rewrites ``summary.csv`` and ``index.html`` from the outcomes (at most every few seconds while
+    the batch runs; ``write()`` always)."""
 
+    def __init__(self, out_root: Path, outcomes: dict[str, VideoOutcome]) -> None:
+        self.out_root, self.outcomes, self.last = out_root, outcomes, 0.0
 
-def _index_html(rows: list[dict[str, Any]], out_root: Path) -> str:
-    head = "".join(f'<th onclick="sortBy({i})">{html.escape(c)}</th>' for i, c in enumerate(SUMMARY_COLUMNS))
-    body = []
-    for row in rows:
-        cells = []
-        for c in SUMMARY_COLUMNS:
-            value = row.get(c, "")
-            if c == "report" and value:
-                rel = os.path.relpath(value, out_root)
-                cells.append(f'<td><a href="{html.escape(rel)}">report</a></td>')
-            else:
-                cells.append(f"<td>{html.escape(str(value))}</td>")
-        body.append(f'<tr class="{html.escape(str(row.get("status", "")))}">{"".join(cells)}</tr>')
-    return _INDEX_TEMPLATE.replace("{head}", head).replace("{body}", "\n".join(body)).replace("{n}", str(len(rows)))
+    def maybe_write(self) -> None:
+        if time.monotonic() - self.last >= _SUMMARY_EVERY_S:
+            self.write()
 
+    def write(self) -> None:
+        write_summary([self.outcomes[k] for k in sorted(self.outcomes)], self.out_root)
+        self.last = time.monotonic()
 
-_INDEX_TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>turnout_vision batch summary</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;font-size:14px}
-th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}
-th{background:#f0f0f0;cursor:pointer;user-select:none}
-tr.failed td{background:#fde8e8} tr.skipped td{color:#888}
-input{font-size:15px;padding:4px;width:24em;margin-bottom:1em}
-</style></head><body>
-<h1>Batch summary</h1>
-<p>{n} rows. Click a column to sort; type to filter.</p>
-<input id="filter" placeholder="filter, e.g. forced_turnout or failed" oninput="filterRows()">
-<table id="t"><thead><tr>{head}</tr></thead><tbody>
-{body}
-</tbody></table>
-<script>
-let dir = 1;
-function sortBy(i){
-  const tb=document.querySelector('#t tbody'); const rows=[...tb.rows];
-  rows.sort((a,b)=>{const x=a.cells[i].innerText,y=b.cells[i].innerText;
-    const nx=parseFloat(x),ny=parseFloat(y);
-    return (isNaN(nx)||isNaN(ny)? x.localeCompare(y) : nx-ny)*dir;});
-  dir=-dir; rows.forEach(r=>tb.appendChild(r));
-}
-function filterRows(){
-  const q=document.getElementById('filter').value.toLowerCase();
-  for(const r of document.querySelectorAll('#t tbody tr')) r.style.display=r.innerText.toLowerCase().includes(q)?'':'none';
-}
-</script></body></html>
-"""

@@ -80,10 +80,7 @@ class AnalysisConfig:
 class SmoothingConfig:
     """Outlier rejection and zero-phase low-pass filtering of landmark tracks."""
 
-    hampel_window_s: float = 0.3
-    """Unused since outliers are found with the trend-free spike test of analysis/smoothing.py (a
-    moving-window Hampel cost too much on long recordings); kept so existing TOML files stay valid."""
-    hampel_n_sigmas: float = 3.0
+    outlier_n_sigmas: float = 3.0
     """A sample more than this many robust standard deviations off its neighbours is an outlier."""
     min_sigma_px: float = 0.5
     """Smallest landmark noise (pixels) the outlier test assumes, so clean tracks keep their samples."""

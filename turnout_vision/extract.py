@@ -110,11 +110,15 @@ def quiet_native_logs(capture: bool = True) -> Iterator[None]:
         try:
             if outer:
                 try:
+                    pass_fd, stream = _passthrough_stream()
+                except OSError:  # no fd 2 at all (a daemon): nothing to quieten
+                    pass_fd = None
+            if pass_fd is not None:
+                try:
                     python_stderr.flush()
                     swap = python_stderr.fileno() == 2
                 except (AttributeError, ValueError, OSError):
                     swap = False
-                pass_fd, stream = _passthrough_stream()
                 sink = tempfile.TemporaryFile() if capture else open(os.devnull, "wb")  # noqa: SIM115
                 os.dup2(sink.fileno(), 2)
                 if swap:
@@ -122,14 +126,14 @@ def quiet_native_logs(capture: bool = True) -> Iterator[None]:
             try:
                 yield
             except BaseException as exc:
-                if outer and capture and sink is not None:
+                if capture and sink is not None:
                     sink.seek(0)
                     captured = sink.read().decode(errors="replace").strip()
                     if captured:
                         exc.add_note("MediaPipe's native log:\n" + captured[-4000:])
                 raise
         finally:
-            if outer and pass_fd is not None:
+            if pass_fd is not None:
                 os.dup2(pass_fd, 2)
                 if swap and stream is not None:
                     stream.flush()

@@ -102,7 +102,7 @@ def clean_landmarks(sequence: PoseSequence, config: Config) -> tuple[_F, _F, dic
     info = {"filled_frac": 0.0, "outlier_frac": 0.0, "noise_px": math.nan}
     fps = sequence.fps
     if n >= 3 and math.isfinite(fps):
-        kw = dict(cutoff_hz=s.cutoff_hz, order=s.order, n_sigmas=s.hampel_n_sigmas, max_gap_s=s.max_gap_s)
+        kw = dict(cutoff_hz=s.cutoff_hz, order=s.order, n_sigmas=s.outlier_n_sigmas, max_gap_s=s.max_gap_s)
         sx = smooth_tracks(sub_xy, fps, min_sigma=s.min_sigma_px, **kw)
         sw = smooth_tracks(sub_w, fps, min_sigma=s.min_sigma_m, **kw)
         sub_xy, sub_w = sx.values, sw.values

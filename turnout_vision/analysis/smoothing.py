@@ -77,7 +77,7 @@ def butter_zero_phase(x: NDArray[np.float64], fs_hz: float, cutoff_hz: float, or
     zi_full = zi[:, None, :] * y[None, :, 0, None]
     y = signal.sosfilt(sos, y, axis=-1, zi=zi_full)[0]
     y = y[..., ::-1]
-    return np.ascontiguousarray(y[..., pad:pad + n])
+    return y[..., pad:pad + n]                       # a reversed view: element-wise use needs no copy
 
 
 def _runs(missing: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
@@ -86,16 +86,20 @@ def _runs(missing: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.intp
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
 
 
-def interp_fill(x: NDArray[np.float64], missing: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
+def interp_fill(x: NDArray[np.float64], missing: NDArray[np.bool_] | None = None,
+                out: NDArray[np.float64] | None = None, channels: NDArray[np.intp] | None = None) -> NDArray[np.float64]:
     """``x`` (C, F) with the ``missing`` samples (default: NaN) linearly interpolated along the last
     axis from the nearest measured samples (edges: nearest sample); channels without any sample
-    become 0. Work is proportional to the number of missing samples."""
+    become 0. Work is proportional to the number of missing samples. ``out``: write into this
+    array (which already holds ``x`` elsewhere); ``channels``: only these channels."""
     missing = np.isnan(x) if missing is None else missing
-    if not missing.any():
-        return x
-    out = x.copy()
+    if out is None:
+        if not missing.any():
+            return x
+        out = x.copy()
     n = x.shape[1]
-    for ch in np.flatnonzero(missing.any(axis=1)):  # loop over channels (tens), not frames
+    todo = np.flatnonzero(missing.any(axis=1)) if channels is None else channels
+    for ch in todo:  # loop over channels (tens), not frames
         starts, ends = _runs(missing[ch])
         if starts.size == 1 and starts[0] == 0 and ends[0] == n:
             out[ch] = 0.0
@@ -172,12 +176,19 @@ def smooth_tracks(
     flat = np.ascontiguousarray(x.reshape(n, -1).T)                   # (C, F) contiguous per channel
     max_gap = int(np.floor(max_gap_s * fs_hz + 1e-9))
     missing = np.isnan(flat)
-    outliers = spikes(interp_fill(flat, missing), n_sigmas, min_sigma) & ~missing
+    bridged = interp_fill(flat, missing, out=flat.copy())
+    outliers = spikes(bridged, n_sigmas, min_sigma)
+    outliers &= ~missing
     gone = missing | outliers
-    bridged = interp_fill(flat, gone)
+    redo = np.flatnonzero(outliers.any(axis=1))
+    if redo.size:                                    # re-bridge only the channels that lost samples
+        bridged[redo] = flat[redo]
+        interp_fill(flat, gone, out=bridged, channels=redo)
     lp = butter_zero_phase(bridged, fs_hz, cutoff_hz, order)
     keep = gap_keep(gone, max_gap)
-    lp[~keep] = np.nan
+    if not keep.all():
+        lp = np.array(lp)
+        lp[~keep] = np.nan
     step = max(1, n // 100_000)
     res = np.abs(flat[:, ::step] - lp[:, ::step])
     res[gone[:, ::step]] = np.nan
