@@ -130,6 +130,20 @@ def test_rebuild_from_kept_sources_is_byte_identical(built_pose_model: pm.Resolv
     assert rebuilt.path.read_bytes() == built_pose_model.path.read_bytes()
 
 
+@pytest.mark.slow
+def test_build_from_scratch_downloads_and_verifies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty cache: the wheel is fetched with pip (or taken from TURNOUT_MODEL_WHEEL), and the
+    bundle comes out with the recorded sha256. pip's own cache makes repeated runs quick."""
+    messages: list[str] = []
+    built = pm.build_model(cache=tmp_path, log=messages.append)
+    assert built.sha256 == pm.load_recipe().bundle_sha256
+    assert (tmp_path / "sources" / "mediapipe-0.10.21" / "pose_landmark_full.tflite").is_file()
+    assert any("Building" in m for m in messages)
+    monkeypatch.setenv(pm.ENV_CACHE, str(tmp_path))
+    monkeypatch.delenv(pm.ENV_TASK, raising=False)
+    assert pm.resolve_model("full", build=False).path == built.path
+
+
 def test_wheel_with_wrong_checksum_is_refused(tmp_path: Path) -> None:
     fake = tmp_path / pm.load_recipe().wheel
     with zipfile.ZipFile(fake, "w") as zf:

@@ -57,7 +57,8 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
@@ -429,3 +430,449 @@ class _SummaryWriter:
         write_summary([self.outcomes[k] for k in sorted(self.outcomes)], self.out_root)
         self.last = time.monotonic()
 
+
+
+@contextmanager
+def _lock(out_root: Path) -> Iterator[None]:
+    """One batch at a time per output folder (an advisory lock that the system drops when the
+    process ends, however it ends)."""
+    fh = (out_root / LOCK_FILE).open("a+")
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError(f"Another `turnout batch` is writing into {out_root}.",
+                             "Wait for it to finish, or choose another folder with --out.") from None
+        yield
+    finally:
+        fh.close()
+
+
+@contextmanager
+def _signals_raise_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise ``BatchInterrupted`` in the main thread, as Ctrl-C does, so that the
+    workers are stopped and the summary written."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise BatchInterrupted(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _temp_dir(out_dir: Path, kind: str, pid: int) -> Path:
+    return out_dir.parent / f".{out_dir.name}.{kind}-{pid}"
+
+
+def _remove_stale_temp(out_dir: Path) -> None:
+    """Remove temporary folders of ``out_dir`` left by an earlier run that was killed."""
+    try:
+        entries = list(out_dir.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        m = _TMP_RE.match(entry.name)
+        if m and m["name"] == out_dir.name and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _read_marker(out_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((out_dir / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _cached_outcome(rel: str, out_dir: Path, out_root: Path, key: Mapping[str, Any]) -> VideoOutcome | None:
+    """The finished outcome in ``out_dir`` if its marker's key is ``key`` (rows re-read from its
+    ``result.json``); None when it must be scored."""
+    marker = _read_marker(out_dir)
+    if marker is None or marker.get("key") != dict(key) or marker.get("status") not in SCORED:
+        return None
+    try:
+        result = json.loads((out_dir / "result.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    rel_dir = _rel(out_dir, out_root)
+    report = f"{rel_dir}/report.html" if (out_dir / "report.html").is_file() else ""
+    status, reason = str(marker["status"]), str(marker.get("reason") or "")
+    return VideoOutcome(rel, status, reason, summary_rows(rel, status, reason, result, report), rel_dir, cached=True)
+
+
+# ------------------------------------------------------------------------------------------ one video (in a worker)
+
+@dataclass(frozen=True)
+class _Job:
+    video: Path
+    rel: str
+    out_dir: Path
+    out_root: Path
+    key: Mapping[str, Any]
+    config: Config
+
+
+def _check_replaceable(out_dir: Path) -> None:
+    """``InputError`` unless ``out_dir`` is absent, empty, or a folder this module or the pipeline wrote."""
+    if not (out_dir.exists() or out_dir.is_symlink()):
+        return
+    if out_dir.is_symlink() or not out_dir.is_dir():
+        raise InputError(f"{out_dir} exists and is not a folder.", "Move it away, or choose another --out.")
+    if (out_dir / MARKER).is_file():
+        return
+    from .pipeline import OUTPUT_NAMES
+
+    ours = set(OUTPUT_NAMES.values()) | {MARKER}
+    foreign = [p.name for p in out_dir.iterdir() if p.name not in ours and ".partial" not in p.name]
+    if foreign:
+        raise InputError(f"The output folder {out_dir} already holds files that turnout did not write "
+                         f"({', '.join(sorted(foreign)[:3])}).", "Move them away, or choose another --out.")
+
+
+def _swap_in(tmp: Path, final: Path) -> None:
+    """Rename the finished folder ``tmp`` to ``final``, replacing an earlier result there."""
+    if final.exists() or final.is_symlink():
+        old = _temp_dir(final, "old", os.getpid())
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def _reason(exc: BaseException) -> str:
+    """One line for the summary."""
+    text = str(exc) if isinstance(exc, TurnoutError) else f"{exc.__class__.__name__}: {exc}"
+    text = " ".join(text.split())
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def score_one(job: _Job) -> VideoOutcome:
+    """Score one video into a temporary folder beside its output folder and rename it into place
+    when complete (marker last). Any exception becomes a "failed" outcome."""
+    t0 = time.perf_counter()
+    tmp = _temp_dir(job.out_dir, "partial", os.getpid())
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        from .pipeline import analyze_video
+
+        job.out_dir.parent.mkdir(parents=True, exist_ok=True)
+        _check_replaceable(job.out_dir)
+        outcome = analyze_video(job.video, tmp, job.config, quiet=True, force=True)
+        rel_dir = _rel(job.out_dir, job.out_root)
+        report = f"{rel_dir}/report.html" if "html" in outcome.files else ""
+        seconds = time.perf_counter() - t0
+        marker = {"key": dict(job.key), "video": job.rel, "status": outcome.status, "reason": outcome.reason,
+                  "seconds": round(seconds, 2), "tool_version": __version__,
+                  "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        _write_text_atomic(tmp / MARKER, json.dumps(marker, indent=1) + "\n")
+        _swap_in(tmp, job.out_dir)
+        rows = summary_rows(job.rel, outcome.status, outcome.reason, outcome.result_json, report)
+        return VideoOutcome(job.rel, outcome.status, outcome.reason, rows, rel_dir, seconds=seconds,
+                            peak_rss_mb=_peak_rss_mb())
+    except Exception as exc:  # one bad file never stops the batch
+        shutil.rmtree(tmp, ignore_errors=True)
+        reason = _reason(exc).replace(str(job.video), job.rel)  # the same wherever the folders are
+        return VideoOutcome(job.rel, "failed", reason, summary_rows(job.rel, "failed", reason, None),
+                            seconds=time.perf_counter() - t0, peak_rss_mb=_peak_rss_mb())
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def _worker_main(conn: Connection, log_path: str | None, parent_pid: int) -> None:
+    """A worker process: score the jobs sent over ``conn`` until it sends None or closes.
+
+    SIGINT and SIGHUP are left to the parent (it stops the workers); SIGTERM raises SystemExit so the
+    current video's temporary folder is removed. The worker stops itself when its parent dies.
+    Native logs go to ``log_path`` (truncated at each job; the parent reads it if the worker dies).
+    """
+    os.setpgrp()  # Ctrl-C in a terminal reaches the parent only
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    for name in _THREAD_ENV:
+        os.environ.setdefault(name, "1")
+    if log_path is not None:
+        fd = os.open(log_path, os.O_WRONLY | os.O_APPEND)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+
+    def watch_parent() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)
+        os._exit(1)
+
+    threading.Thread(target=watch_parent, name="turnout-watch-parent", daemon=True).start()
+    import cv2
+
+    cv2.setNumThreads(1)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        if log_path is not None:
+            os.ftruncate(2, 0)
+        outcome = score_one(job)
+        try:
+            conn.send(outcome)
+        except OSError:
+            return
+
+
+class _Worker:
+    def __init__(self, ctx: Any) -> None:
+        self.log_path: str | None = None
+        if not os.environ.get("TURNOUT_NATIVE_LOGS"):
+            fd, self.log_path = tempfile.mkstemp(prefix="turnout-worker-", suffix=".log")
+            os.close(fd)
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(child, self.log_path, os.getpid()),
+                                   name="turnout-batch-worker", daemon=True)
+        self.process.start()
+        child.close()
+        self.job: _Job | None = None
+
+    def crash_outcome(self) -> VideoOutcome:
+        """The current job as failed because this worker died."""
+        assert self.job is not None
+        self.process.join(2)
+        code = self.process.exitcode
+        how = (f"killed by {signal.Signals(-code).name}" if code is not None and code < 0
+               and -code in signal.valid_signals() else f"exit code {code}")
+        reason = f"the worker process died while scoring this file ({how})"
+        tail = self.log_tail()
+        if tail:
+            reason += f"; its last output: {tail}"
+        reason = _reason(RuntimeError(reason)).removeprefix("RuntimeError: ")
+        shutil.rmtree(_temp_dir(self.job.out_dir, "partial", self.process.pid or 0), ignore_errors=True)
+        rel = self.job.rel
+        return VideoOutcome(rel, "failed", reason, summary_rows(rel, "failed", reason, None))
+
+    def log_tail(self, n_chars: int = 300) -> str:
+        if self.log_path is None:
+            return ""
+        try:
+            with open(self.log_path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, fh.tell() - n_chars))
+                return " ".join(fh.read().decode(errors="replace").split())
+        except OSError:
+            return ""
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """SIGTERM (the worker removes its temporary folder), then SIGKILL if it does not stop."""
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout_s)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join(timeout_s)
+        if self.job is not None:
+            shutil.rmtree(_temp_dir(self.job.out_dir, "partial", self.process.pid or 0), ignore_errors=True)
+        self.close_files()
+
+    def close_files(self) -> None:
+        self.conn.close()
+        if self.log_path is not None:
+            Path(self.log_path).unlink(missing_ok=True)
+
+
+class _WorkerPool:
+    """Up to ``size`` worker processes, started when first needed. Each has its own pipe, so that a
+    worker that dies is matched to the video it was scoring and replaced by a new one."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.ctx = multiprocessing.get_context("spawn")
+        self.workers: list[_Worker] = []
+
+    def __enter__(self) -> _WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def has_room(self) -> bool:
+        return len(self.workers) < self.size or any(w.job is None for w in self.workers)
+
+    def busy(self) -> bool:
+        return any(w.job is not None for w in self.workers)
+
+    def submit(self, job: _Job) -> None:
+        worker = next((w for w in self.workers if w.job is None), None)
+        if worker is None:
+            worker = _Worker(self.ctx)
+            self.workers.append(worker)
+        worker.job = job
+        try:
+            worker.conn.send(job)
+        except OSError:
+            pass  # it died before taking the job: collect() reports it
+
+    def collect(self, timeout_s: float | None = None) -> list[VideoOutcome]:
+        """Wait until at least one busy worker is done (or has died) and return those outcomes."""
+        busy = [w for w in self.workers if w.job is not None]
+        if not busy:
+            return []
+        wait_ready([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout_s)
+        outcomes = []
+        for worker in busy:
+            outcome = None
+            try:
+                if worker.conn.poll():
+                    outcome = worker.conn.recv()
+            except (EOFError, OSError):
+                outcome = None
+            if outcome is None and worker.process.is_alive():
+                continue  # still working
+            if outcome is None:
+                outcome = worker.crash_outcome()
+                worker.stop()
+                self.workers.remove(worker)
+            worker.job = None
+            outcomes.append(outcome)
+        return outcomes
+
+    def stop(self) -> None:
+        """Stop every worker now (interruption): their current videos are abandoned."""
+        for worker in self.workers:
+            if worker.process.is_alive():
+                worker.process.terminate()
+        for worker in self.workers:
+            worker.stop()
+        self.workers.clear()
+
+    def close(self) -> None:
+        """Let idle workers exit; stop any that do not."""
+        for worker in self.workers:
+            try:
+                worker.conn.send(None)
+            except OSError:
+                pass
+        for worker in self.workers:
+            worker.process.join(10)
+            worker.stop()
+        self.workers.clear()
+
+
+# ------------------------------------------------------------------------------------------ summaries
+
+def write_summary(outcomes: list[VideoOutcome], out_root: Path) -> None:
+    """``summary.csv`` (``SUMMARY_COLUMNS``, one row per video and side) and ``index.html``, each
+    written to a temporary name and renamed."""
+    rows = [row for o in outcomes for row in o.rows]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: row.get(k, "") for k in SUMMARY_COLUMNS})
+    _write_text_atomic(out_root / SUMMARY_CSV, buffer.getvalue())
+    _write_text_atomic(out_root / INDEX_HTML, index_html(rows))
+
+
+def index_html(rows: list[dict[str, Any]]) -> str:
+    """A self-contained page with the summary table: click a heading to sort (numbers as numbers),
+    type to filter, pick a status; each report linked (paths relative to the output folder)."""
+    head = "".join(f'<th data-col="{i}">{html.escape(c)}</th>' for i, c in enumerate(SUMMARY_COLUMNS))
+    body = []
+    for row in rows:
+        cells = []
+        for c in SUMMARY_COLUMNS:
+            v = row.get(c, "")
+            if c == "report" and v:
+                cells.append(f'<td><a href="{html.escape(str(v), quote=True)}">report</a></td>')
+            elif c == "video" and row.get("report"):
+                href = html.escape(str(row["report"]), quote=True)
+                cells.append(f'<td><a href="{href}">{html.escape(str(v))}</a></td>')
+            else:
+                cells.append(f"<td>{html.escape(str(v))}</td>")
+        body.append(f'<tr data-status="{html.escape(str(row.get("status", "")), quote=True)}">{"".join(cells)}</tr>')
+    statuses = sorted({str(r.get("status", "")) for r in rows})
+    options = "".join(f'<option value="{html.escape(s, quote=True)}">{html.escape(s)}</option>' for s in statuses)
+    counts = ", ".join(f"{sum(str(r.get('status')) == s for r in rows)} {html.escape(s)}" for s in statuses)
+    return (_INDEX_TEMPLATE.replace("{head}", head).replace("{body}", "\n".join(body))
+            .replace("{options}", options).replace("{counts}", counts).replace("{n}", str(len(rows))))
+
+
+_INDEX_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>turnout_vision batch summary</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;font-size:14px}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+td{max-width:28em;overflow-wrap:anywhere}
+th{background:#f0f0f0;cursor:pointer;user-select:none;position:sticky;top:0}
+th.asc::after{content:" \\25B2"} th.desc::after{content:" \\25BC"}
+tr[data-status=failed] td{background:#fde8e8} tr[data-status=skipped] td,tr[data-status=pending] td{color:#888}
+tr[data-status=no_plie] td,tr[data-status=not_scorable] td{background:#fff7e0}
+input,select{font-size:15px;padding:4px;margin:0 .5em 1em 0} input{width:24em}
+</style></head><body>
+<h1>Batch summary</h1>
+<p>{n} rows ({counts}): one per video and side. Click a heading to sort; type to filter.
+Angles in degrees at the bottom of the pliés, with their uncertainty (sd).</p>
+<input id="q" type="search" placeholder="filter, e.g. forced_turnout or class1/" aria-label="filter">
+<select id="status" aria-label="status"><option value="">any status</option>{options}</select>
+<span id="shown"></span>
+<table id="t"><thead><tr>{head}</tr></thead><tbody>
+{body}
+</tbody></table>
+<script>
+const tb=document.querySelector('#t tbody'), q=document.getElementById('q'), st=document.getElementById('status');
+let sortCol=-1, dir=1;
+document.querySelectorAll('#t th').forEach(th=>th.addEventListener('click',()=>{
+  const i=+th.dataset.col; dir=(i===sortCol)?-dir:1; sortCol=i;
+  document.querySelectorAll('#t th').forEach(h=>h.className='');
+  th.className=dir>0?'asc':'desc';
+  const rows=[...tb.rows];
+  rows.sort((a,b)=>{const x=a.cells[i].innerText.trim(),y=b.cells[i].innerText.trim();
+    const nx=parseFloat(x),ny=parseFloat(y), ex=x==='', ey=y==='';
+    if(ex||ey) return ex-ey;  // empty cells last
+    return (isNaN(nx)||isNaN(ny)? x.localeCompare(y) : nx-ny)*dir;});
+  rows.forEach(r=>tb.appendChild(r));
+}));
+function filterRows(){
+  const s=q.value.toLowerCase(), v=st.value; let n=0;
+  for(const r of tb.rows){const show=r.innerText.toLowerCase().includes(s)&&(!v||r.dataset.status===v);
+    r.style.display=show?'':'none'; n+=show;}
+  document.getElementById('shown').textContent=n+' shown';
+}
+q.addEventListener('input',filterRows); st.addEventListener('change',filterRows); filterRows();
+</script></body></html>
+"""
+
+
+__all__ = ["INDEX_HTML", "MARKER", "SUMMARY_COLUMNS", "SUMMARY_CSV", "VIDEO_EXTENSIONS", "BatchFailedError",
+           "BatchInterrupted", "BatchResult", "FoundFiles", "VideoOutcome", "config_sha256", "default_out_root",
+           "file_sha256", "find_videos", "output_dirs", "resume_key", "run_batch", "score_one", "summary_rows",
+           "write_summary"]

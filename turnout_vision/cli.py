@@ -220,6 +220,116 @@ def analyze_cmd(
                            "Film one or more slow demi-pliés in first position, the whole body in the picture.") + where)
 
 
+@app.command("batch")
+def batch_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder of videos (searched recursively).")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default: <FOLDER>_turnout beside FOLDER).")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", "-j", min=1, help="Videos scored at once, one process each (default: the number of CPU cores).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Score every video again, even those already done with the same video, model and configuration.")] = False,
+    method: Annotated[Optional[str], typer.Option("--method", help="Floor-plane method: camera (default) or world (baseline).")] = None,
+    forced_deg: Annotated[Optional[float], typer.Option("--forced-threshold", help="Flag forced turnout above this many degrees (default 10).")] = None,
+    vfov: Annotated[Optional[float], typer.Option("--vfov", help="Vertical field of view of the camera in degrees, if known (all videos).")] = None,
+    config: ConfigOpt = None,
+    model: TaskOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score every video in a folder: one report folder per video, summary.csv and index.html.
+
+    Re-running skips videos already done (same content, model and configuration). Exit code 5
+    when some videos failed (their reasons are in the summary); the others are still scored.
+    """
+    from .batch import BatchFailedError, run_batch
+
+    cfg = effective_config(config, **{"analysis.method": method, "flags.forced_turnout_deg": forced_deg,
+                                      "camera.vfov_deg": vfov, "model.task_path": str(model) if model else None})
+    with _batch_progress(quiet) as (on_start, on_done):
+        result = run_batch(folder, out, cfg, workers=workers, force=force, on_start=on_start, on_done=on_done,
+                           log=None if quiet else err.print)
+    if not quiet:
+        counts = {s: result.count(s) for s in ("ok", "no_plie", "not_scorable", "failed")}
+        done_before = f" ({result.n_cached} already done)" if result.n_cached else ""
+        err.print(f"{result.n_videos} videos{done_before}: {counts['ok']} scored, {counts['no_plie']} without a "
+                  f"plié, {counts['not_scorable']} not scorable, {counts['failed']} failed; "
+                  f"{result.count('skipped')} other files skipped. {result.seconds:.0f} s.")
+        err.print(f"Summary: {result.summary_csv}  Table: {result.index_html}")
+    if result.n_failed:
+        raise BatchFailedError(f"{result.n_failed} of {result.n_videos} videos failed.",
+                               f"Their reasons are in {result.summary_csv}; the other videos were scored.")
+
+
+def _batch_progress(quiet: bool):  # type: ignore[no-untyped-def]
+    """Context manager yielding (on_start, on_done) callbacks for ``run_batch``: an overall progress
+    bar and one line per finished video on stderr (both None if quiet)."""
+    from contextlib import contextmanager, nullcontext
+
+    if quiet:
+        return nullcontext((None, None))
+
+    @contextmanager
+    def bar():  # type: ignore[no-untyped-def]
+        from rich.markup import escape
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        styles = {"ok": "green", "no_plie": "yellow", "not_scorable": "yellow", "failed": "bold red"}
+        with Progress(TextColumn("Scoring videos"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TimeRemainingColumn(), console=err, transient=True) as bar_:
+            task = bar_.add_task("batch", total=None)
+
+            def on_start(found, out_root):  # type: ignore[no-untyped-def]
+                for path in found.skipped:
+                    bar_.console.print(f"[dim]skipped {escape(str(path))}: not a video[/]")
+                bar_.console.print(f"{len(found.videos)} videos -> {escape(str(out_root))}")
+                bar_.update(task, total=len(found.videos))
+
+            def on_done(outcome, n_done, n_total):  # type: ignore[no-untyped-def]
+                status = outcome.status + (" (already done)" if outcome.cached else "")
+                line = f"[{styles.get(outcome.status, '')}]{escape(status)}[/] {escape(outcome.video)}"
+                if outcome.reason and outcome.status != "ok":
+                    line += f"[dim]: {escape(outcome.reason)}[/]"
+                if outcome.seconds:
+                    line += f" [dim]({outcome.seconds:.0f} s)[/]"
+                bar_.console.print(line)
+                bar_.update(task, completed=n_done, total=n_total)
+
+            yield on_start, on_done
+
+    return bar()
+
+
+@app.command("live")
+def live_cmd(
+    camera: Annotated[str, typer.Option("--camera", help="Camera index (default 0), stream URL (rtsp://...) or a video file played as a camera.")] = "0",
+    headless: Annotated[bool, typer.Option("--headless", help="No window: run the same loop (tests, recording on a machine with no screen).")] = False,
+    record: Annotated[Optional[Path], typer.Option("--record", help="Save the session's video in this folder and, on exit, the same report as `turnout analyze`.")] = None,
+    no_mirror: Annotated[bool, typer.Option("--no-mirror", help="Show the camera image as filmed, not mirrored.")] = False,
+    every_frame: Annotated[bool, typer.Option("--every-frame", help="Process every frame of a video file instead of keeping real time (no frames dropped).")] = False,
+    max_seconds: Annotated[Optional[float], typer.Option("--max-seconds", help="Stop after this many seconds.")] = None,
+    config: ConfigOpt = None,
+    model: TaskOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Real-time feedback from a webcam: framing check, knees over the toes at the bottom of each plié,
+    a count and a verdict per plié. Quit with q, Esc, by closing the window or with Ctrl-C."""
+    from .live import run_live
+
+    cfg = effective_config(config, **{"model.task_path": str(model) if model else None})
+
+    def show(event) -> None:  # type: ignore[no-untyped-def]
+        if not quiet and event.kind not in ("start", "knees_ok"):
+            err.print(f"[dim]{event.t_s:7.2f} s[/]  {event.text}")
+
+    if not quiet:
+        err.print("Starting the camera and the pose model..." if headless else
+                  "Starting... quit with q or Esc (or close the window).")
+    session = run_live(camera, cfg, headless=headless, record_dir=record, realtime=not every_frame,
+                       mirror=not no_mirror, max_seconds=max_seconds, on_event=show)
+    if not quiet:
+        if session.recording is not None:
+            err.print(f"Session video: {session.recording}")
+        if session.report_dir is not None:
+            err.print(f"Report: {session.report_dir / 'report.html'}")
+
+
 def _fmt(item: object, unit: str = "°") -> str:
     """A result value object as text: '62° ± 4' or '–' (reason in the JSON)."""
     if not isinstance(item, dict) or item.get("value") is None:
@@ -266,7 +376,13 @@ def _drop_none(data: dict) -> dict:
 def main() -> None:
     """Entry point of the console script: maps errors to one sentence and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        # Without standalone mode, typer returns the code of a `typer.Exit` and turns Ctrl-C
+        # (KeyboardInterrupt) into a returned 130 instead of raising.
+        if isinstance(code, int) and code:
+            if code == EXIT_INTERRUPTED:
+                err.print("Interrupted.")
+            sys.exit(code)
     except TurnoutError as exc:
         if _state["debug"]:
             raise

@@ -1,68 +1,93 @@
-"""``turnout live``: real-time feedback from a webcam (or a video file / stream treated as one).
+"""``turnout live``: real-time feedback from a webcam (or a video file / stream URL treated as one).
 
 Rooms, as everywhere: ``LatestFrameGrabber`` (frames in, newest only), ``PoseTracker`` (model),
-``analysis.online.PlieMonitor`` + ``analysis.core.analyze`` (math), ``draw_live`` (drawing only).
+``analysis.online.PlieMonitor`` (plié candidates, frame by frame) and ``analysis.core.analyze`` (the
+measurement, on the buffered frames), ``draw_live`` (drawing only).
 
-* Real time: the grabber keeps only the newest frame; frames that arrive while the model is busy
-  are dropped, never queued, so latency cannot grow. A video file is paced at its own frame rate,
-  like a camera (``realtime=False`` processes every frame, for tests).
-* The preview is mirrored like a mirror in the studio; the labels stay the dancer's own sides.
-* At the bottom of each plié the recent frames are analysed (in a worker thread, so the display
-  never stalls) and a large cue says which knee falls inside the toes; when the plié ends, its
-  verdict joins the list on screen.
-* ``record_dir``: the session's video is saved there and, on exit, the same report as
-  ``turnout analyze`` is written next to it.
-* Quitting (q, Esc, window closed, Ctrl-C, end of a video source) always releases the camera and
-  finishes the files.
+* **Real time.** The grabber thread keeps only the newest frame; a frame that arrives while the model
+  is busy replaces the waiting one (counted in ``dropped``), so latency cannot grow. A video file is
+  paced at its own frame rate, like a camera; ``realtime=False`` processes every frame instead
+  (deterministic: for tests).
+* **Setup.** Until the legs, feet and hips have been fully in the picture for ``READY_S``, the banner
+  says what to fix (``framing_problem``); then "Ready". Framing problems later are shown again.
+* **Pliés.** ``PlieMonitor`` proposes candidates from MediaPipe's world-landmark knee flexion. At a
+  candidate's bottom the frames since shortly before it started are analysed by the core and, if the
+  knee-over-toe ratio around the deepest frames is inside the toes by more than
+  ``flags.knee_inside_toes_ratio`` (negative ratio = inside, docs/CONVENTIONS.md), a large cue names
+  the knee. When the candidate ends, the window is analysed again: the plié is **counted only if the
+  core finds a demi-plié there**, and its verdict joins the list on screen.
+  The analyses run in a worker process at low priority (``os.nice``), so the preview keeps its rate;
+  one analysis of a few seconds of frames takes about 3 s of CPU on 2 cores (the camera method's fit),
+  so the cue comes that long after the bottom (``LiveEvent.analysis_s``).
+* **Sides.** The preview is mirrored like a studio mirror; labels come from the landmarks, so "L" is
+  always the dancer's own left knee.
+* ``record_dir``: the raw frames are saved there (``session.mp4``) and, on exit, the same report as
+  ``turnout analyze`` is written to ``report/`` next to it (the video is analysed afresh, every frame).
+* Quitting (q, Esc, window closed, Ctrl-C, end of a file source) always releases the camera, closes the
+  window and finishes the files.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from .analysis.metrics import knee_flexion_deg
-from .analysis.online import PlieMonitor
+from .analysis.online import PlieEvent, PlieMonitor
 from .config import Config
 from .errors import InputError
 from .extract import FramePose, PoseTracker
-from .landmarks import FOOT_INDEX, HEEL, KNEE, LEG_CONNECTIONS, LEG_INDEX, SIDES
+from .landmarks import FOOT_INDEX, HEEL, KNEE, LEG_CONNECTIONS, LEG_INDEX, LEFT_SHOULDER, RIGHT_SHOULDER, SIDES
 from .sequence import PoseSequence
 from .video import CameraSource, Frame, FrameSource, open_source
 
+import cv2  # noqa: E402  (after .video, which quiets OpenCV's and FFmpeg's logs first)
+
 WINDOW = "turnout live  (q / Esc to quit)"
 ANALYSIS_LEAD_S = 1.5
-"""Seconds of standing before a plié that are analysed with it (the standing foot rotation)."""
+"""Seconds of standing before a plié that are analysed with it (the standing feet, the camera fit)."""
+VERDICT_DELAY_S = 0.6
+"""The verdict's analysis waits this long after a plié ends (so the core sees the legs straight again)."""
+READY_S = 0.5
+"""Framing must be right this long before the setup phase ends."""
+CUE_SHOWN_S = 4.0
+BUFFER_S = 40.0
+"""Seconds of processed frames kept for the analyses."""
+CAMERA_SIZE_WH = (640, 480)
 
 
 # ---------------------------------------------------------------------------------------- frames in
 class LatestFrameGrabber:
     """Reads a source in a thread and hands out only the newest frame.
 
-    ``get()`` returns the newest frame not yet handed out (waiting for one), or None when the
-    source has ended. ``dropped`` counts frames overwritten before anyone took them.
-    ``on_frame(frame)`` is called in the reader thread for every frame (e.g. to record it).
+    ``get()`` returns ``(frame, perf_counter time it was captured)`` for the newest frame not yet
+    handed out (waiting for one), or None when the source has ended. With ``realtime=True`` a frame
+    not taken before the next one arrives is dropped (``dropped`` counts them) and a video file is
+    paced at its own timestamps; with ``realtime=False`` the reader waits, so every frame is handed
+    out. ``on_frame(frame)`` is called in the reader thread for every frame (to record it).
     """
 
     def __init__(self, source: FrameSource, *, realtime: bool = True,
                  on_frame: Callable[[Frame], None] | None = None) -> None:
         self.source = source
-        self.realtime = realtime and source.info.kind == "video"
+        self.pace = realtime and source.info.kind in ("video", "images")
         self.lossless = not realtime
         self.on_frame = on_frame
         self.dropped = 0
+        self.read = 0
+        self.error: BaseException | None = None
         self._latest: tuple[Frame, float] | None = None
         self._ended = False
         self._stop = threading.Event()
@@ -71,15 +96,19 @@ class LatestFrameGrabber:
         self._thread.start()
 
     def _run(self) -> None:
-        t0 = time.perf_counter()
+        t0: float | None = None
         try:
             for frame in self.source:
                 if self._stop.is_set():
                     break
-                if self.realtime:  # a file plays at its own speed, like a camera
-                    delay = frame.timestamp_s - (time.perf_counter() - t0)
-                    if delay > 0:
-                        time.sleep(delay)
+                if self.pace:  # a file plays at its own speed, like a camera
+                    if t0 is None:
+                        t0 = time.perf_counter() - frame.timestamp_s
+                    delay = t0 + frame.timestamp_s - time.perf_counter()
+                    if delay > 0 and self._stop.wait(delay):
+                        break
+                captured = time.perf_counter()
+                self.read += 1
                 if self.on_frame is not None:
                     self.on_frame(frame)
                 with self._cond:
@@ -88,27 +117,32 @@ class LatestFrameGrabber:
                             self._cond.wait(0.05)
                     elif self._latest is not None:
                         self.dropped += 1
-                    self._latest = (frame, time.perf_counter())
+                    self._latest = (frame, captured)
                     self._cond.notify_all()
+        except BaseException as exc:  # a decoder failure ends the session with its message
+            self.error = exc
         finally:
             with self._cond:
                 self._ended = True
                 self._cond.notify_all()
 
     def get(self, timeout_s: float = 5.0) -> tuple[Frame, float] | None:
-        """(frame, perf_counter time it was captured), or None at the end of the source."""
+        """The newest frame and its capture time, or None at the end of the source."""
+        deadline = time.perf_counter() + timeout_s
         with self._cond:
-            deadline = time.perf_counter() + timeout_s
             while self._latest is None and not self._ended:
                 remaining = deadline - time.perf_counter()
                 if remaining <= 0:
                     raise InputError("The camera stopped delivering frames.", "Check its connection and try again.")
-                self._cond.wait(remaining)
+                self._cond.wait(min(remaining, 0.2))  # short waits: Ctrl-C stays responsive
             item, self._latest = self._latest, None
             self._cond.notify_all()
-            return item
+        if item is None and self.error is not None:
+            raise self.error
+        return item
 
     def stop(self) -> None:
+        """Stop reading, join the thread and release the source (idempotent)."""
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
@@ -116,14 +150,76 @@ class LatestFrameGrabber:
         self.source.close()
 
 
+class SessionRecorder:
+    """Writes the raw frames of the session to ``path`` (mp4v), under a temporary name until closed.
+
+    A file source is written at its own frame rate; for a camera the rate is measured over the first
+    ``probe_s`` seconds of frames (cameras deliver fewer frames than they announce in dim light), so
+    the recording plays at the speed it was filmed.
+    """
+
+    def __init__(self, path: Path, nominal_fps: float | None, measure: bool, probe_s: float = 1.0) -> None:
+        self.path = path
+        self.partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+        self.fps = nominal_fps if (nominal_fps and not measure) else None
+        self.probe_s = probe_s
+        self.frames = 0
+        self._pending: list[Frame] = []
+        self._writer: cv2.VideoWriter | None = None
+        self._lock = threading.Lock()
+
+    def write(self, frame: Frame) -> None:
+        with self._lock:
+            if self._writer is None:
+                self._pending.append(frame)
+                span = frame.timestamp_s - self._pending[0].timestamp_s
+                if self.fps is None and span < self.probe_s and len(self._pending) < 120:
+                    return
+                self._open()
+                return
+            self._put(frame)
+
+    def _open(self) -> None:
+        if self.fps is None:
+            span = self._pending[-1].timestamp_s - self._pending[0].timestamp_s
+            self.fps = (len(self._pending) - 1) / span if span > 0 and len(self._pending) > 1 else 30.0
+        h, w = self._pending[0].image_rgb.shape[:2]
+        self._writer = cv2.VideoWriter(str(self.partial), cv2.VideoWriter_fourcc(*"mp4v"), float(self.fps), (w, h))
+        if not self._writer.isOpened():
+            raise InputError(f"Cannot write the session video {self.path}.", "Check that the --record folder is writable.")
+        pending, self._pending = self._pending, []
+        for f in pending:
+            self._put(f)
+
+    def _put(self, frame: Frame) -> None:
+        assert self._writer is not None
+        self._writer.write(cv2.cvtColor(frame.image_rgb, cv2.COLOR_RGB2BGR))
+        self.frames += 1
+
+    def close(self) -> Path | None:
+        """Finish the file; returns its path, or None if no frame was recorded."""
+        with self._lock:
+            if self._writer is None and self._pending:
+                self._open()
+            if self._writer is None:
+                return None
+            self._writer.release()
+            self._writer = None
+            self.partial.replace(self.path)
+            return self.path
+
+
 # ---------------------------------------------------------------------------------------- state
-@dataclass
+@dataclass(frozen=True)
 class LiveEvent:
-    """Something the dancer was told, at ``t_s`` seconds of the session."""
+    """Something the dancer was told (or that happened), at ``t_s`` seconds of the source's clock."""
 
     t_s: float
-    kind: str  # "setup", "bottom", "cue", "verdict", "end"
+    kind: str
+    """"setup", "ready", "start", "bottom", "cue", "verdict", "not_counted", "error" or "end"."""
     text: str
+    data: dict[str, Any] = field(default_factory=dict)
+    """Details: plié number, knee-over-toe ratios, analysis time, ..."""
 
 
 @dataclass
@@ -131,45 +227,56 @@ class LiveState:
     """What the screen shows; updated by the loop, read by ``draw_live``."""
 
     setup_message: str | None = "Step back until your whole body and both feet are in the picture."
+    ready: bool = False
     cue: str | None = None
+    cue_sides: tuple[int, ...] = ()
     cue_until_s: float = 0.0
     verdicts: list[str] = field(default_factory=list)
     plie_count: int = 0
-    phase: str = "standing"
+    phase: str = "setup"
     fps: float = 0.0
+    knee_start_xy: NDArray[np.float64] | None = None
+    """(2, 2) each knee's image position when the current plié started (the knee travel arrows)."""
 
 
-def framing_problem(pose: FramePose, width: int, height: int, margin: float = 0.01) -> str | None:
-    """One instruction if the body or the feet are not fully in the picture, else None."""
+def framing_problem(pose: FramePose, width: int, height: int, margin: float = 0.01) -> tuple[str | None, bool]:
+    """(one instruction, whether it blocks measuring) if the dancer is not well framed, else (None, False).
+
+    Blocking: nobody, a leg landmark missing or unsure, legs or hips touching the edge of the picture.
+    Not blocking: shoulders or head out of the picture (the measurement needs the legs only).
+    """
     if not pose.detected:
-        return "No one in view: stand facing the camera, whole body in the picture."
+        return "No one in view: stand facing the camera, whole body in the picture.", True
     legs = pose.image_xy[LEG_INDEX.ravel()]
     if np.isnan(legs).any():
-        return "Your legs are not fully visible: step back so both feet are in the picture."
+        return "Your legs are not fully visible: step back so both feet are in the picture.", True
     x, y = legs[:, 0], legs[:, 1]
     if y.max() > height * (1 - margin):
-        return "Your feet leave the bottom of the picture: move the camera back or tilt it down."
+        return "Your feet are cut off at the bottom: move the camera back or tilt it down.", True
     if y.min() < height * margin:
-        return "Your hips leave the top of the picture: move the camera back."
+        return "Your hips are cut off at the top: move the camera back.", True
     if x.min() < width * margin or x.max() > width * (1 - margin):
-        return "You are at the edge of the picture: move to the centre."
-    nose_y = pose.image_xy[0, 1]
-    if np.isnan(nose_y) or nose_y < 0:
-        return "Your head is out of the picture: the camera must see your whole body."
-    return None
+        return "You are at the edge of the picture: move to the centre.", True
+    feet_vis = pose.visibility[LEG_INDEX[:, 2:].ravel()]  # ankles, heels, toes
+    if np.isfinite(feet_vis).any() and float(np.nanmin(feet_vis)) < 0.3:
+        return "Your feet are hard to see: more light on the floor, nothing in front of the feet.", True
+    top = pose.image_xy[[0, LEFT_SHOULDER, RIGHT_SHOULDER], 1]
+    if np.isnan(top).any() or np.nanmin(top) < 0:
+        return "Your head is cut off: fine for the legs, but step back if you can.", False
+    return None, False
 
 
-def _flexion(pose: FramePose) -> float:
-    """Mean knee flexion of one frame in degrees, from MediaPipe's world landmarks."""
-    legs = pose.world_xyz[LEG_INDEX][None]  # (1, 2, 5, 3); the angle does not depend on the frame
-    return float(np.nanmean(knee_flexion_deg(legs)))
+def knee_flexion_now(pose: FramePose) -> NDArray[np.float64]:
+    """(2,) knee flexion of one frame per side (left, right), degrees, from MediaPipe's world landmarks."""
+    legs = pose.world_xyz[LEG_INDEX][None]  # (1, 2, 5, 3); the angle does not depend on the frame's axes
+    return np.asarray(knee_flexion_deg(legs)[0], dtype=float)
 
 
 # ---------------------------------------------------------------------------------------- analysis
-class _Buffer:
-    """The last ``seconds`` of processed frames, turned into a PoseSequence on demand."""
+class PoseBuffer:
+    """The last ``seconds`` of processed frames, turned into a ``PoseSequence`` on demand."""
 
-    def __init__(self, seconds: float = 30.0) -> None:
+    def __init__(self, seconds: float = BUFFER_S) -> None:
         self.seconds = seconds
         self.items: deque[tuple[float, FramePose]] = deque()
 
@@ -178,319 +285,283 @@ class _Buffer:
         while self.items and t_s - self.items[0][0] > self.seconds:
             self.items.popleft()
 
-    def since(self, t0_s: float, size_wh: tuple[int, int]) -> PoseSequence | None:
-        rows = [(t, p) for t, p in self.items if t >= t0_s]
-        if len(rows) < 5:
+    def knees_at(self, t_s: float) -> NDArray[np.float64] | None:
+        """(2, 2) image xy of both knees at the processed frame nearest ``t_s``."""
+        best = min(self.items, key=lambda item: abs(item[0] - t_s), default=None)
+        if best is None or not best[1].detected:
             return None
-        return PoseSequence(
-            image_xy=np.stack([p.image_xy for _, p in rows]),
-            world_xyz=np.stack([p.world_xyz for _, p in rows]),
-            visibility=np.stack([p.visibility for _, p in rows]),
-            presence=np.stack([p.presence for _, p in rows]),
-            image_z=np.stack([p.image_z for _, p in rows]),
-            timestamps_s=np.array([t for t, _ in rows]),
-            frame_size_wh=np.array(size_wh, dtype=float),
-            meta={"source": "live"},
-        )
+        return best[1].image_xy[LEG_INDEX[:, KNEE]].copy()
+
+    def window(self, t0_s: float, t1_s: float, size_wh: tuple[int, int], meta: dict[str, Any]) -> dict[str, Any] | None:
+        """The frames in [t0_s, t1_s] as plain arrays (picklable; ``PoseSequence(**window)``)."""
+        rows = [(t, p) for t, p in self.items if t0_s <= t <= t1_s]
+        if len(rows) < 10:
+            return None
+        return {
+            "image_xy": np.stack([p.image_xy for _, p in rows]),
+            "world_xyz": np.stack([p.world_xyz for _, p in rows]),
+            "visibility": np.stack([p.visibility for _, p in rows]),
+            "presence": np.stack([p.presence for _, p in rows]),
+            "image_z": np.stack([p.image_z for _, p in rows]),
+            "timestamps_s": np.array([t for t, _ in rows]),
+            "frame_size_wh": np.array(size_wh, dtype=float),
+            "meta": meta,
+        }
 
 
-def knee_cue(result: Any, config: Config) -> str | None:
-    """The cue for the knees at the bottom of the plié just analysed, or None if they track well.
+def knee_cue(ratio: NDArray[np.float64], flexion: NDArray[np.float64], threshold: float,
+             bottom_frac: float = 0.25) -> tuple[str | None, tuple[int, ...], list[float | None]]:
+    """The cue for the knees at the bottom of a plié, from the core's per-frame series.
 
-    Uses the per-frame knee-over-toe ratio (fraction of foot length; negative = inside the toes)
-    around the deepest frame of the analysed window.
+    ``ratio`` (F, 2): knee-over-toe offset in foot lengths (``frames["knee_offset_ratio"]``;
+    **negative = inside the toes**, the knee falls towards the big toe); ``flexion`` (F, 2) knee
+    flexion. The ratio is the median over the deepest frames (mean flexion within ``bottom_frac`` of
+    the bend below its peak, as the core's bottom window); a side is inside when it is below
+    ``-threshold``. Returns (cue or None, inside side indices, per-side median ratio or None).
     """
-    frames = result.frames
-    ratio = np.asarray(frames.knee_over_toe_ratio)  # (F, 2)
-    flexion = np.nanmean(np.asarray(frames.knee_flexion_deg), axis=1)
-    if ratio.size == 0 or np.isnan(flexion).all():
-        return None
-    bottom = int(np.nanargmax(flexion))
-    near = slice(max(0, bottom - 2), bottom + 3)
+    ratio = np.asarray(ratio, dtype=float)
     with np.errstate(all="ignore"):
-        at_bottom = np.nanmedian(ratio[near], axis=0)
-    inside = [SIDES[s] for s in range(2) if at_bottom[s] < -config.flags.knee_inside_toes_ratio]
+        mean = np.nanmean(np.asarray(flexion, dtype=float), axis=1)
+    if ratio.size == 0 or not np.isfinite(mean).any():
+        return None, (), [None, None]
+    peak, low = float(np.nanmax(mean)), float(np.nanmin(mean))
+    with np.errstate(invalid="ignore"):
+        deep = mean >= peak - bottom_frac * (peak - low)
+    at_bottom = []
+    for s in range(2):
+        values = ratio[deep, s]
+        values = values[np.isfinite(values)]
+        at_bottom.append(float(np.median(values)) if values.size else None)
+    inside = tuple(s for s in range(2) if at_bottom[s] is not None and at_bottom[s] < -threshold)  # type: ignore[operator]
     if not inside:
-        return None
+        return None, (), at_bottom
     if len(inside) == 2:
-        return "Both knees inside the toes: turn both feet in"
-    return f"{inside[0].capitalize()} knee inside the toes: turn the {inside[0]} foot in"
+        return "Both knees inside the toes: turn both feet in", inside, at_bottom
+    side = SIDES[inside[0]]
+    return f"{side.capitalize()} knee inside the toes: turn the {side} foot in", inside, at_bottom
 
 
-def plie_verdict(result: Any, number: int) -> str:
-    """One line for the plié just finished, from its analysis result."""
-    data = result.to_json_dict() if hasattr(result, "to_json_dict") else result
-    reps = data.get("reps") or []
-    if not reps:
-        return f"Plié {number}: not scored ({'; '.join(_warning_texts(data)) or 'no plié found'})"
-    rep = reps[-1]
-    parts = []
+def plie_verdict(rep: dict[str, Any], number: int) -> str:
+    """One line for a plié from the core's JSON for it (``result.to_dict()["reps"][i]``)."""
+    if rep.get("kind") == "grand":
+        return f"Plié {number}: a grand plié (only demi-pliés are scored)"
+    problems, forced = [], []
     for side in SIDES:
         s = rep.get(side) or {}
-        foot, leg = _num(s.get("foot_rotation_deg")), _num(s.get("leg_rotation_deg"))
-        forced = _num(s.get("forced_turnout_deg"))
-        if foot is None or leg is None:
-            parts.append(f"{side[0].upper()}: not measurable")
-            continue
-        mark = " forced!" if forced is not None and "forced_turnout" in _flag_list(s.get("flags")) else ""
-        parts.append(f"{side[0].upper()} foot {foot:.0f}° leg {leg:.0f}°{mark}")
-    return f"Plié {number}: " + ", ".join(parts)
+        for f in s.get("flags") or []:
+            if f.get("name") == "knee_inside_toes":
+                problems.append(f"{side} knee inside the toes")
+            elif f.get("name") == "forced_turnout":
+                problems.append(f"{side} foot forced {f.get('value', 0):.0f}°: turn it in")
+            elif f.get("name") == "rolling_in":
+                problems.append(f"{side} foot rolls in")
+        value = (s.get("forced_turnout_deg") or {}).get("value")
+        forced.append(f"{side[0].upper()} {value:+.0f}°" if isinstance(value, (int, float)) else f"{side[0].upper()} ?")
+    for f in rep.get("flags") or []:
+        if f.get("name") == "hips_unstable" and "hips unstable" not in problems:
+            problems.append("hips unstable")
+    if problems:
+        return f"Plié {number}: " + "; ".join(problems)
+    if all(v.endswith("?") for v in forced):
+        return f"Plié {number}: knees over the toes (rotations not measurable from this view)"
+    return f"Plié {number}: good, knees over the toes (forced {', '.join(forced)})"
 
 
-def _num(item: Any) -> float | None:
-    if isinstance(item, dict):
-        item = item.get("value")
-    return float(item) if isinstance(item, (int, float)) else None
+def analyse_window(window: dict[str, Any], config: Config, kind: str, peak_s: float | None,
+                   span_s: tuple[float, float]) -> dict[str, Any]:
+    """Run ``analysis.core.analyze`` on a buffered window and keep what the live loop needs (plain data).
+
+    ``kind`` "cue": the knee-over-toe ratio at the bottom (``knee_cue``). ``kind`` "verdict": the core's
+    demi/grand plié whose bottom is nearest ``peak_s`` within ``span_s`` (its JSON), or why none is.
+    Runs in the worker process.
+    """
+    from .analysis.core import analyze
+
+    t0 = time.perf_counter()
+    sequence = PoseSequence(**window)
+    result = analyze(sequence, config)
+    out: dict[str, Any] = {"status": result.status, "status_reason": result.status_reason,
+                           "refusal": result.method.get("refusal")}
+    if kind == "cue":
+        ratio = np.asarray(result.frames.get("knee_offset_ratio", np.full((sequence.n_frames, 2), np.nan)))
+        flex = np.asarray(result.frames.get("knee_flexion_deg", np.full((sequence.n_frames, 2), np.nan)))
+        cue, sides, at_bottom = knee_cue(ratio, flex, config.flags.knee_inside_toes_ratio,
+                                         config.plie.bottom_window_frac)
+        out.update(cue=cue, sides=sides, ratio=at_bottom)
+    else:
+        data = result.to_dict(include_frames=False)
+        lo, hi = span_s
+        near = [r for r in data["reps"] if r.get("bottom_s") is not None and lo <= r["bottom_s"] <= hi]
+        if near and peak_s is not None:
+            near.sort(key=lambda r: abs(r["bottom_s"] - peak_s))
+        out["rep"] = near[0] if near else None
+        rejected = [r for r in data["rejected_movements"]
+                    if r.get("bottom_s") is not None and lo <= r["bottom_s"] <= hi]
+        out["rejected"] = rejected[0]["reason"] if rejected else None
+    out["analysis_s"] = time.perf_counter() - t0
+    return out
 
 
-def _flag_list(flags: Any) -> list[str]:
-    if isinstance(flags, dict):
-        return [k for k, v in flags.items() if v is True or (isinstance(v, dict) and v.get("raised"))]
-    if isinstance(flags, list):
-        return [f.get("name", "") if isinstance(f, dict) else str(f) for f in flags]
-    return []
+def _worker_init() -> None:
+    """The analysis process runs at low priority: the live preview must keep its frame rate."""
+    try:
+        os.nice(10)
+    except (AttributeError, OSError):  # pragma: no cover - Windows, or not permitted
+        pass
+    import turnout_vision.analysis.core  # noqa: F401  (import once, before the first plié)
 
 
-def _warning_texts(data: dict[str, Any]) -> list[str]:
-    return [w.get("message", w.get("code", "")) if isinstance(w, dict) else str(w) for w in data.get("warnings", [])][:1]
+class _InlineExecutor(Executor):
+    """Runs each job at once in the calling thread (``realtime=False``: deterministic, for tests)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # delivered like a worker's failure
+            future.set_exception(exc)
+        return future
 
 
 # ---------------------------------------------------------------------------------------- drawing
+_LEFT_BGR, _RIGHT_BGR, _ALERT_BGR = (255, 160, 0), (0, 200, 255), (40, 40, 255)
+
+
 def draw_live(frame_bgr: NDArray[np.uint8], pose: FramePose, state: LiveState, *, mirror: bool = True) -> NDArray[np.uint8]:
-    """The preview: (mirrored) frame, leg skeleton with the dancer's own L/R, foot axes, knees, cues."""
+    """The preview: (mirrored) frame, leg skeleton with the dancer's own L/R, each foot's axis
+    (heel -> toe arrow) and each knee's travel since the plié started (arrow from its standing
+    position), the count, the verdicts and a large banner (setup instruction or knee cue)."""
     img = cv2.flip(frame_bgr, 1) if mirror else frame_bgr.copy()
     h, w = img.shape[:2]
-    if pose.detected:
-        xy = pose.image_xy.copy()
+    scale = max(0.5, min(w, h) / 540)
+
+    def flip_x(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+        out = np.array(xy, dtype=float)
         if mirror:
-            xy[:, 0] = w - xy[:, 0]
+            out[..., 0] = w - 1 - out[..., 0]
+        return out
+
+    if pose.detected:
+        xy = flip_x(pose.image_xy)
         ok = ~np.isnan(xy).any(axis=1)
-        pts = np.nan_to_num(xy).astype(int)
+        pts = np.nan_to_num(xy).round().astype(int)
+        thick = max(1, int(round(2 * scale)))
         for a, b in LEG_CONNECTIONS:
             if ok[a] and ok[b]:
-                cv2.line(img, tuple(pts[a]), tuple(pts[b]), (230, 230, 230), 2, cv2.LINE_AA)
+                cv2.line(img, tuple(pts[a]), tuple(pts[b]), (230, 230, 230), thick, cv2.LINE_AA)
+        start = flip_x(state.knee_start_xy) if state.knee_start_xy is not None else None
         for s, side in enumerate(SIDES):
-            heel, toe, knee = (LEG_INDEX[s, j] for j in (HEEL, FOOT_INDEX, KNEE))
-            colour = (255, 160, 0) if s == 0 else (0, 200, 255)
+            heel, toe, knee = (int(LEG_INDEX[s, j]) for j in (HEEL, FOOT_INDEX, KNEE))
+            colour = _LEFT_BGR if s == 0 else _RIGHT_BGR
+            alert = state.cue is not None and s in state.cue_sides
             if ok[heel] and ok[toe]:
-                cv2.arrowedLine(img, tuple(pts[heel]), tuple(pts[toe]), colour, 3, cv2.LINE_AA, tipLength=0.3)
+                cv2.arrowedLine(img, tuple(pts[heel]), tuple(pts[toe]), colour, thick + 1, cv2.LINE_AA, tipLength=0.3)
             if ok[knee]:
-                cv2.circle(img, tuple(pts[knee]), 7, colour, -1, cv2.LINE_AA)
-                cv2.putText(img, side[0].upper(), (pts[knee][0] + 10, pts[knee][1]), cv2.FONT_HERSHEY_SIMPLEX,
-                            0.8, colour, 2, cv2.LINE_AA)
-    scale = max(0.5, h / 720)
+                if start is not None and np.isfinite(start[s]).all():
+                    a = tuple(start[s].round().astype(int))
+                    if np.hypot(*(pts[knee] - start[s])) > 4 * scale:
+                        cv2.arrowedLine(img, a, tuple(pts[knee]), _ALERT_BGR if alert else colour, thick + 1,
+                                        cv2.LINE_AA, tipLength=0.25)
+                cv2.circle(img, tuple(pts[knee]), int(7 * scale), _ALERT_BGR if alert else colour, -1, cv2.LINE_AA)
+                label = side[0].upper()
+                cv2.putText(img, label, (pts[knee][0] + int(10 * scale), pts[knee][1]), cv2.FONT_HERSHEY_SIMPLEX,
+                            0.8 * scale, (0, 0, 0), int(4 * scale), cv2.LINE_AA)
+                cv2.putText(img, label, (pts[knee][0] + int(10 * scale), pts[knee][1]), cv2.FONT_HERSHEY_SIMPLEX,
+                            0.8 * scale, colour, max(1, int(2 * scale)), cv2.LINE_AA)
+
     y = int(30 * scale)
-    _text(img, f"Pliés: {state.plie_count}   {state.phase}   {state.fps:.0f} fps", (10, y), 0.7 * scale)
+    _text(img, f"Pliés: {state.plie_count}   {state.phase}   {state.fps:.0f} fps", (10, y), 0.8 * scale, w)
     for line in state.verdicts[-4:]:
         y += int(28 * scale)
-        _text(img, line, (10, y), 0.55 * scale)
-    banner = state.setup_message or state.cue
+        _text(img, line, (10, y), 0.6 * scale, w)
+    banner = state.cue or (state.setup_message if not state.ready or state.setup_message else None)
     if banner:
-        colour = (0, 0, 255) if state.cue and not state.setup_message else (0, 215, 255)
-        size = 1.0 * scale
-        (tw, th), _ = cv2.getTextSize(banner, cv2.FONT_HERSHEY_SIMPLEX, size, 3)
-        size *= min(1.0, (w - 20) / max(tw, 1))
-        (tw, th), _ = cv2.getTextSize(banner, cv2.FONT_HERSHEY_SIMPLEX, size, 3)
-        y0 = h - int(20 * scale)
-        cv2.rectangle(img, (0, y0 - th - 16), (w, h), (0, 0, 0), -1)
-        cv2.putText(img, banner, ((w - tw) // 2, y0), cv2.FONT_HERSHEY_SIMPLEX, size, colour, 3, cv2.LINE_AA)
+        alert = state.cue is not None
+        _banner(img, banner, _ALERT_BGR if alert else (0, 215, 255), 1.1 * scale)
     return img
 
 
-def _text(img: NDArray[np.uint8], text: str, org: tuple[int, int], size: float) -> None:
-    text = text.replace("°", " deg").replace("é", "e")  # Hershey fonts are ASCII only
+def _ascii(text: str) -> str:
+    return text.replace("°", " deg").replace("é", "e").replace("–", "-")  # Hershey fonts are ASCII only
+
+
+def _text(img: NDArray[np.uint8], text: str, org: tuple[int, int], size: float, width: int) -> None:
+    text = _ascii(text)
+    (tw, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, 1)
+    size *= min(1.0, (width - org[0] - 5) / max(tw, 1))
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0), 4, cv2.LINE_AA)
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, size, (255, 255, 255), 1, cv2.LINE_AA)
+
+
+def _banner(img: NDArray[np.uint8], text: str, colour: tuple[int, int, int], size: float) -> None:
+    """Large text on a black band at the bottom; two lines (split at ':') when it does not fit."""
+    h, w = img.shape[:2]
+    text = _ascii(text)
+    lines = [text]
+    (tw, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, 3)
+    if tw > w - 20 and ":" in text:
+        head, tail = text.split(":", 1)
+        lines = [head + ":", tail.strip()]
+    widest = max(cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, size, 3)[0][0] for line in lines)
+    size *= min(1.0, (w - 20) / max(widest, 1))
+    th = cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, size, 3)[0][1]
+    gap = int(th * 0.8)
+    band = len(lines) * (th + gap) + gap
+    cv2.rectangle(img, (0, h - band), (w, h), (0, 0, 0), -1)
+    y = h - band + gap + th
+    for line in lines:
+        lw = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, size, 3)[0][0]
+        cv2.putText(img, line, ((w - lw) // 2, y), cv2.FONT_HERSHEY_SIMPLEX, size, colour, 3, cv2.LINE_AA)
+        y += th + gap
 
 
 # ---------------------------------------------------------------------------------------- the loop
 @dataclass
 class LiveSession:
-    """What a session did: events in order, frames processed and dropped, latencies, files written."""
+    """What a session did: events in order, frames read/processed/dropped, latencies, files written."""
 
     events: list[LiveEvent] = field(default_factory=list)
+    frames_read: int = 0
     processed: int = 0
     dropped: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    """Per processed frame: capture (the frame handed over by the camera/decoder) to overlay drawn."""
     duration_s: float = 0.0
+    plies: int = 0
     recording: Path | None = None
     report_dir: Path | None = None
+    report_status: str | None = None
 
     @property
     def fps(self) -> float:
+        """Processed frames per second of wall time."""
         return self.processed / self.duration_s if self.duration_s > 0 else 0.0
 
+    def of_kind(self, kind: str) -> list[LiveEvent]:
+        return [e for e in self.events if e.kind == kind]
 
-def _display_available() -> bool:
+
+def display_available() -> bool:
+    """Whether a window can be shown (on Linux: an X11 or Wayland display is set)."""
     if sys.platform.startswith("linux"):
         return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     return True
 
 
-def run_live(
-    source: str | int,
-    config: Config,
-    *,
-    headless: bool = False,
-    record_dir: Path | None = None,
-    realtime: bool = True,
-    mirror: bool = True,
-    max_seconds: float | None = None,
-    size_wh: tuple[int, int] | None = (640, 480),
-    on_event: Callable[[LiveEvent], None] | None = None,
-) -> LiveSession:
-    """Run the live loop until the source ends, the user quits, or ``max_seconds`` pass."""
-    if not headless and not _display_available():
-        raise InputError("No display is available for the live window.",
-                         "Run with --headless (and --record DIR to keep the session), or start it from a desktop session.")
-    src = _open_live_source(source, size_wh)
-    session = LiveSession()
-    writer: cv2.VideoWriter | None = None
-    if record_dir is not None:
-        record_dir.mkdir(parents=True, exist_ok=True)
-        session.recording = _free_name(record_dir / "session.mp4")
-        fps = src.info.fps or 30.0
-        writer = cv2.VideoWriter(str(session.recording.with_name(session.recording.stem + ".partial.mp4")),
-                                 cv2.VideoWriter_fourcc(*"mp4v"), fps, (src.info.width, src.info.height))
-
-    def record(frame: Frame) -> None:
-        if writer is not None:
-            writer.write(cv2.cvtColor(frame.image_rgb, cv2.COLOR_RGB2BGR))
-
-    state = LiveState()
-    monitor = PlieMonitor(config.plie.standing_max_deg, config.plie.min_depth_deg)
-    buffer = _Buffer()
-    analysis_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="turnout-analysis")
-    pending: list[tuple[str, Future[Any], int]] = []
-
-    def tell(t_s: float, kind: str, text: str) -> None:
-        event = LiveEvent(round(t_s, 3), kind, text)
-        session.events.append(event)
-        if on_event:
-            on_event(event)
-
-    grabber = LatestFrameGrabber(src, realtime=realtime, on_frame=record)
-    tracker: PoseTracker | None = None
-    started = time.perf_counter()
-    window = False
-    try:
-        tracker = PoseTracker(config.model)
-        if not headless:
-            cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
-            window = True
-        last_setup: str | None = "start"
-        tick = time.perf_counter()
-        while True:
-            if max_seconds is not None and time.perf_counter() - started > max_seconds:
-                break
-            item = grabber.get()
-            if item is None:
-                break
-            frame, captured = item
-            t_s = frame.timestamp_s
-            pose = tracker.process(frame.image_rgb, t_s)
-            buffer.add(t_s, pose)
-            h, w = frame.image_rgb.shape[:2]
-
-            problem = framing_problem(pose, w, h)
-            if monitor.state == "standing":
-                state.setup_message = problem
-                if problem != last_setup:
-                    if problem:
-                        tell(t_s, "setup", problem)
-                    last_setup = problem
-            event = monitor.update(t_s, _flexion(pose)) if problem is None or monitor.state != "standing" else None
-            state.phase = {"standing": "standing", "bending": "going down", "rising": "coming up"}[monitor.state]
-            if event == "bottom":
-                tell(t_s, "bottom", f"bottom of plié {monitor.count + 1}")
-                window_seq = buffer.since((monitor.start_s or t_s) - ANALYSIS_LEAD_S, (w, h))
-                if window_seq is not None:
-                    pending.append(("cue", analysis_pool.submit(_analyze, window_seq, config), monitor.count + 1))
-            elif event == "end":
-                window_seq = buffer.since((monitor.start_s or t_s) - ANALYSIS_LEAD_S, (w, h))
-                if window_seq is not None:
-                    pending.append(("verdict", analysis_pool.submit(_analyze, window_seq, config), monitor.count))
-            state.plie_count = monitor.count
-
-            for entry in [p for p in pending if p[1].done()]:
-                pending.remove(entry)
-                _deliver(entry, t_s, state, config, tell)
-
-            now = time.perf_counter()
-            state.fps = 0.9 * state.fps + 0.1 / max(now - tick, 1e-6) if state.fps else 1.0 / max(now - tick, 1e-6)
-            tick = now
-            if state.cue and t_s > state.cue_until_s:
-                state.cue = None
-            shown = draw_live(cv2.cvtColor(frame.image_rgb, cv2.COLOR_RGB2BGR), pose, state, mirror=mirror)
-            session.latencies_ms.append((time.perf_counter() - captured) * 1000.0)
-            session.processed += 1
-            if window:
-                cv2.imshow(WINDOW, shown)
-                key = cv2.waitKey(1) & 0xFF
-                if key in (ord("q"), 27) or cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
-                    break
-        for entry in pending:  # let the last analyses finish so their verdicts are not lost
-            _deliver((entry[0], entry[1], entry[2]), buffer.items[-1][0] if buffer.items else 0.0, state, config, tell)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        session.duration_s = time.perf_counter() - started
-        grabber.stop()
-        session.dropped = grabber.dropped
-        analysis_pool.shutdown(wait=True)
-        if tracker is not None:
-            tracker.close()
-        if window:
-            cv2.destroyWindow(WINDOW)
-        if writer is not None:
-            writer.release()
-            partial = session.recording.with_name(session.recording.stem + ".partial.mp4")  # type: ignore[union-attr]
-            partial.replace(session.recording)  # type: ignore[arg-type]
-    tell(session.duration_s, "end", f"{monitor.count} plié(s), {session.processed} frames processed, {session.dropped} dropped")
-    if record_dir is not None and session.recording is not None:
-        from .pipeline import analyze_video
-
-        session.report_dir = _free_name(record_dir / "report")
-        analyze_video(session.recording, session.report_dir, config, quiet=True)
-    return session
-
-
-def _analyze(sequence: PoseSequence, config: Config) -> Any:
-    from .analysis.core import analyze
-
-    return analyze(sequence, config)
-
-
-def _deliver(entry: tuple[str, Future[Any], int], t_s: float, state: LiveState, config: Config,
-             tell: Callable[[float, str, str], None]) -> None:
-    kind, future, number = entry
-    try:
-        result = future.result()
-    except Exception as exc:  # an analysis failure must not end the session
-        tell(t_s, "verdict", f"Plié {number}: could not be analysed ({exc.__class__.__name__})")
-        return
-    if kind == "cue":
-        cue = knee_cue(result, config)
-        if cue:
-            state.cue, state.cue_until_s = cue, t_s + 2.5
-            tell(t_s, "cue", cue)
-    else:
-        verdict = plie_verdict(result, number)
-        state.verdicts.append(verdict)
-        tell(t_s, "verdict", verdict)
-
-
-def _open_live_source(source: str | int, size_wh: tuple[int, int] | None) -> FrameSource:
-    """A camera index or stream URL (read live, clock timestamps), or a file (paced by the grabber)."""
-    is_stream = isinstance(source, str) and "://" in source
-    if is_stream or isinstance(source, int) or (isinstance(source, str) and source.isdigit()):
+def open_live_source(source: str | int, size_wh: tuple[int, int] | None = CAMERA_SIZE_WH) -> FrameSource:
+    """A camera index (``0``, ``"1"``) or stream URL (``rtsp://...``), read live at ``size_wh`` if the
+    camera offers it; anything else is a video file (or image folder) played as if it were a camera."""
+    text = str(source)
+    if isinstance(source, int) or (text.isdigit() and not Path(text).exists()):
         width, height = size_wh or (None, None)
-        return CameraSource(source if is_stream else int(source), width, height)
-    return open_source(source)
+        return CameraSource(int(text), width, height)
+    if "://" in text:
+        return CameraSource(text)
+    return open_source(text)
 
 
 def _free_name(path: Path) -> Path:
-    """``path`` if unused, else ``path`` with -2, -3, ... before the suffix (nothing is overwritten)."""
+    """``path`` if unused, else ``path`` with -2, -3, ... after the stem (nothing is overwritten)."""
     if not path.exists():
         return path
     for n in range(2, 10_000):
@@ -500,5 +571,244 @@ def _free_name(path: Path) -> Path:
     raise InputError(f"Too many sessions in {path.parent}.", "Choose another --record folder.")
 
 
-__all__ = ["LatestFrameGrabber", "LiveEvent", "LiveSession", "PlieMonitor", "draw_live", "framing_problem",
-           "knee_cue", "plie_verdict", "run_live"]
+def run_live(
+    source: str | int,
+    config: Config | None = None,
+    *,
+    headless: bool = False,
+    record_dir: Path | None = None,
+    realtime: bool = True,
+    mirror: bool = True,
+    max_seconds: float | None = None,
+    size_wh: tuple[int, int] | None = CAMERA_SIZE_WH,
+    on_event: Callable[[LiveEvent], None] | None = None,
+    on_frame: Callable[[NDArray[np.uint8]], None] | None = None,
+    report: bool = True,
+) -> LiveSession:
+    """Run the live loop until the source ends, the user quits, or ``max_seconds`` pass.
+
+    ``source``: camera index, stream URL or video file (see ``open_live_source``). ``headless``: no
+    window (the same loop otherwise). ``record_dir``: save ``session.mp4`` there and, unless
+    ``report=False``, write the ``turnout analyze`` report to ``report/`` on exit. ``realtime=False``:
+    process every frame, analyses inline (deterministic; tests). ``on_event`` gets every
+    ``LiveEvent`` as it happens, ``on_frame`` every drawn preview (BGR).
+    Raises ``InputError`` (no display, no camera, unreadable file); Ctrl-C ends the session normally.
+    """
+    config = config or Config()
+    if not headless and not display_available():
+        raise InputError("No display is available for the live window.",
+                         "Run with --headless (add --record DIR to keep the session), or start it from a desktop session.")
+    src = open_live_source(source, size_wh)
+    session = LiveSession()
+    state = LiveState()
+    recorder: SessionRecorder | None = None
+    grabber: LatestFrameGrabber | None = None
+    tracker: PoseTracker | None = None
+    pool: Executor | None = None
+    window = False
+    pending: list[tuple[str, Future[Any], dict[str, Any]]] = []
+    clock = [0.0]  # the source time of the newest processed frame
+
+    def tell(t_s: float, kind: str, text: str, **data: Any) -> None:
+        event = LiveEvent(round(t_s, 3), kind, text, data)
+        session.events.append(event)
+        if on_event is not None:
+            on_event(event)
+
+    started = time.perf_counter()
+    try:
+        if record_dir is not None:
+            record_dir.mkdir(parents=True, exist_ok=True)
+            recorder = SessionRecorder(_free_name(record_dir / "session.mp4"), src.info.fps,
+                                       measure=src.info.kind == "camera")
+        tracker = PoseTracker(config.model)
+        if not headless:
+            try:
+                cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
+            except cv2.error as exc:
+                raise InputError(f"The live window cannot be opened ({str(exc).strip().splitlines()[-1]}).",
+                                 "Run with --headless, or start it from a desktop session.") from None
+            window = True
+        pool = (ProcessPoolExecutor(max_workers=1, mp_context=_spawn(), initializer=_worker_init)
+                if realtime else _InlineExecutor())
+        monitor = PlieMonitor.from_config(config.plie)
+        buffer = PoseBuffer()
+        meta = {"source": src.info.description, "source_kind": src.info.kind, **tracker.model.to_meta(),
+                "running_mode": "VIDEO", "live": True}
+        verdict_due: list[PlieEvent] = []
+        grabber = LatestFrameGrabber(src, realtime=realtime, on_frame=recorder.write if recorder else None)
+        w, h = src.info.width, src.info.height
+        last_setup: str | None = None
+        good_since: float | None = None
+        tick: float | None = None
+        started = time.perf_counter()
+
+        def submit(kind: str, event: PlieEvent, t_end: float, size: tuple[int, int]) -> None:
+            t0 = event.start_s - ANALYSIS_LEAD_S
+            win = buffer.window(t0, t_end, size, meta)
+            info = {"event": event, "number": session.plies + 1, "asked_s": clock[0], "asked_wall": time.perf_counter()}
+            if win is None:
+                tell(clock[0], "not_counted" if kind == "verdict" else "error", "Too few frames to analyse this bend.",
+                     **{"start_s": event.start_s})
+                return
+            span = (event.start_s - 0.5, t_end + 0.5)
+            assert pool is not None
+            pending.append((kind, pool.submit(analyse_window, win, config, kind, event.peak_s, span), info))
+
+        def deliver(entry: tuple[str, Future[Any], dict[str, Any]]) -> None:
+            kind, future, info = entry
+            event: PlieEvent = info["event"]
+            now = clock[0]
+            try:
+                out = future.result()
+            except Exception as exc:  # an analysis failure must not end the session
+                tell(now, "error", f"The bend at {event.start_s:.1f} s could not be analysed "
+                                   f"({exc.__class__.__name__}: {exc}).")
+                return
+            delay = time.perf_counter() - info["asked_wall"]
+            if kind == "cue":
+                if out.get("cue"):
+                    state.cue, state.cue_sides, state.cue_until_s = out["cue"], tuple(out["sides"]), now + CUE_SHOWN_S
+                    tell(now, "cue", out["cue"], ratio=out["ratio"], peak_s=event.peak_s, analysis_s=out["analysis_s"],
+                         delay_s=delay)
+                else:
+                    tell(now, "knees_ok", "Knees over the toes at the bottom.", ratio=out["ratio"],
+                         peak_s=event.peak_s, analysis_s=out["analysis_s"], delay_s=delay)
+                return
+            rep = out.get("rep")
+            if rep is not None and rep.get("kind") == "demi":
+                session.plies += 1
+                state.plie_count = session.plies
+                text = plie_verdict(rep, session.plies)
+                state.verdicts.append(text)
+                tell(now, "verdict", text, number=session.plies, rep=rep, status=out["status"],
+                     analysis_s=out["analysis_s"], delay_s=delay)
+            else:
+                why = ("a grand plié (only demi-pliés are scored)" if rep is not None
+                       else out.get("rejected") or out.get("status_reason") or "no demi-plié found")
+                tell(now, "not_counted", f"Not counted: {why}", start_s=event.start_s, analysis_s=out["analysis_s"])
+                state.verdicts.append(f"Not counted: {why}")
+
+        while True:
+            if max_seconds is not None and time.perf_counter() - started > max_seconds:
+                break
+            item = grabber.get()
+            if item is None:
+                break
+            frame, captured = item
+            t_s = clock[0] = frame.timestamp_s
+            rgb = frame.image_rgb
+            h, w = rgb.shape[:2]
+            pose = tracker.process(rgb, t_s)
+            buffer.add(t_s, pose)
+
+            problem, blocking = framing_problem(pose, w, h)
+            if problem != last_setup:
+                if problem and (not state.ready or blocking):
+                    tell(t_s, "setup", problem)
+                last_setup = problem
+            state.setup_message = problem if (not state.ready or blocking) else None
+            if blocking:
+                good_since = None
+            elif good_since is None:
+                good_since = t_s
+            if not state.ready and good_since is not None and t_s - good_since >= READY_S:
+                state.ready = True
+                tell(t_s, "ready", "Ready: stand in first position and do a slow demi-plié.")
+
+            event = monitor.update(t_s, knee_flexion_now(pose) if state.ready and not blocking else (math.nan, math.nan))
+            if event is not None:
+                if event.kind == "start":
+                    state.knee_start_xy = buffer.knees_at(event.start_s)
+                    tell(t_s, "start", "Plié starting.", start_s=event.start_s)
+                elif event.kind == "bottom":
+                    tell(t_s, "bottom", f"Bottom of the plié ({event.depth_deg:.0f}° of knee bend).",
+                         peak_s=event.peak_s, start_s=event.start_s, depth_deg=event.depth_deg)
+                    submit("cue", event, t_s, (w, h))
+                elif event.kind == "end":
+                    verdict_due.append(event)
+                    state.knee_start_xy = None
+                elif event.kind == "abort":
+                    state.knee_start_xy = None
+                    tell(t_s, "not_counted", f"Not counted: {event.reason}", start_s=event.start_s)
+            for due in [e for e in verdict_due if t_s >= e.t_s + VERDICT_DELAY_S]:
+                verdict_due.remove(due)
+                submit("verdict", due, t_s, (w, h))
+            for entry in [p for p in pending if p[1].done()]:
+                pending.remove(entry)
+                deliver(entry)
+
+            state.phase = ("setup" if not state.ready else
+                           {"standing": "standing", "bending": "going down", "rising": "coming up"}[monitor.state])
+            if state.cue and t_s > state.cue_until_s:
+                state.cue, state.cue_sides = None, ()
+            shown = draw_live(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), pose, state, mirror=mirror)
+            if window:
+                cv2.imshow(WINDOW, shown)
+            now = time.perf_counter()
+            session.latencies_ms.append((now - captured) * 1000.0)
+            session.processed += 1
+            if tick is not None:
+                rate = 1.0 / max(now - tick, 1e-6)
+                state.fps = rate if state.fps == 0 else 0.9 * state.fps + 0.1 * rate
+            tick = now
+            if on_frame is not None:
+                on_frame(shown)
+            if window:
+                key = cv2.waitKey(1) & 0xFF
+                if key in (ord("q"), ord("Q"), 27) or cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
+                    break
+        # the source ended or the user quit: finish the last plié's analyses so its verdict is not lost
+        for due in verdict_due:
+            submit("verdict", due, clock[0], (w, h))
+        verdict_due.clear()
+        while pending:
+            deliver(pending.pop(0))
+    except KeyboardInterrupt:
+        tell(clock[0], "end", "Stopped with Ctrl-C.")
+    finally:
+        session.duration_s = time.perf_counter() - started
+        if grabber is not None:
+            grabber.stop()
+            session.dropped, session.frames_read = grabber.dropped, grabber.read
+        else:
+            src.close()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        if tracker is not None:
+            tracker.close()
+        if window:
+            cv2.destroyWindow(WINDOW)
+            cv2.waitKey(1)
+        if recorder is not None:
+            session.recording = recorder.close()
+    tell(clock[0], "end", f"{session.plies} plié(s); {session.processed} frames processed, {session.dropped} dropped.",
+         plies=session.plies, processed=session.processed, dropped=session.dropped)
+    if report and session.recording is not None:
+        from .pipeline import analyze_video
+
+        session.report_dir = _free_name(session.recording.parent / "report")
+        outcome = analyze_video(session.recording, session.report_dir, config, quiet=True)
+        session.report_status = outcome.status
+    return session
+
+
+def _spawn() -> Any:
+    """A fresh interpreter for the analysis worker (forking a process that runs MediaPipe's threads is unsafe)."""
+    import multiprocessing
+
+    return multiprocessing.get_context("spawn")
+
+
+def latency_summary(session: LiveSession) -> dict[str, float]:
+    """Processed fps, dropped frames and latency percentiles (ms) of a session."""
+    lat = np.asarray(session.latencies_ms[5:] or session.latencies_ms, dtype=float)  # skip the warm-up frames
+    pct = (lambda q: float(np.percentile(lat, q))) if lat.size else (lambda q: math.nan)
+    return {"processed_fps": session.fps, "processed": session.processed, "read": session.frames_read,
+            "dropped": session.dropped, "latency_p50_ms": pct(50), "latency_p95_ms": pct(95),
+            "latency_max_ms": float(lat.max()) if lat.size else math.nan}
+
+
+__all__ = ["LatestFrameGrabber", "LiveEvent", "LiveSession", "LiveState", "PoseBuffer", "SessionRecorder",
+           "analyse_window", "display_available", "draw_live", "framing_problem", "knee_cue", "latency_summary",
+           "open_live_source", "plie_verdict", "run_live"]

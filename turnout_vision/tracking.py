@@ -19,7 +19,11 @@ Pure numpy/scipy. The loop runs over frames (tracking is sequential); the work i
 
 from __future__ import annotations
 
+import functools
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,6 +37,21 @@ _SEGMENTS = np.array([
     (11, 13), (12, 14), (27, 31), (28, 32),
 ])
 _CORE = np.array([11, 12, 23, 24, 25, 26, 27, 28])  # shoulders, hips, knees, ankles
+
+
+_Fn = TypeVar("_Fn", bound=Callable[..., Any])
+
+
+def _quiet_empty_slices(fn: _Fn) -> _Fn:
+    """Run ``fn`` without numpy's "Mean of empty slice" warnings (all-NaN poses give NaN, on purpose)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,7 @@ def _proportions(xy: NDArray[np.float64]) -> NDArray[np.float64]:
     return seg / _body_size(xy)[..., None]
 
 
+@_quiet_empty_slices
 def assign_tracks(
     xy_px: NDArray[np.float64],
     timestamps_s: NDArray[np.float64],
@@ -159,3 +179,129 @@ def split_tracks(
             per_track[name] = filled
         out.append(per_track)
     return out
+
+
+@dataclass(frozen=True)
+class MergeParams:
+    """When two tracks that never overlap in time are taken to be one dancer (``merge_fragments``)."""
+
+    max_gap_s: float = 6.0
+    """Fragments further apart in time are never joined."""
+    max_cost: float = 1.2
+    """Largest accepted cost: position jump in body sizes (beyond ``speed_body_per_s`` times the gap)
+    plus ``appearance_weight`` times the difference of body proportions."""
+    speed_body_per_s: float = 0.5
+    """How far (body sizes per second) a dancer may have moved while nobody saw her."""
+    appearance_weight: float = 2.0
+
+
+def _track_ends(track_ids: NDArray[np.int64], xy_px: NDArray[np.float64], k: int, last: bool
+                ) -> tuple[int, NDArray[np.float64], float, NDArray[np.float64]]:
+    """(frame, mean core position (2,), body size, median proportions) at one end of track k (over
+    up to 10 of its frames at that end)."""
+    frames, slots = np.nonzero(track_ids == k)
+    order = np.argsort(frames)
+    frames, slots = frames[order], slots[order]
+    pick = slice(-10, None) if last else slice(0, 10)
+    poses = xy_px[frames[pick], slots[pick]]  # (n, 33, 2)
+    centre = np.nanmean(poses[:, _CORE], axis=(0, 1))
+    size = float(np.nanmedian(_body_size(poses)))
+    props = np.nanmedian(_proportions(poses), axis=0)
+    return int(frames[-1] if last else frames[0]), centre, size, props
+
+
+@_quiet_empty_slices
+def merge_fragments(
+    track_ids: NDArray[np.int64],
+    xy_px: NDArray[np.float64],
+    timestamps_s: NDArray[np.float64],
+    params: MergeParams = MergeParams(),
+) -> NDArray[np.int64]:
+    """Join tracks that are one dancer seen twice: a track that ends and a later one that starts near
+    where it ended, with the same body proportions, and never overlapping in time (e.g. a dancer
+    hidden behind another for longer than ``TrackingParams.max_gap_s``). Greedy, cheapest join
+    first; a track is joined at most once at each end. Returns renumbered ids (left to right at first
+    appearance, as ``assign_tracks``)."""
+    ids = np.asarray(track_ids, dtype=np.int64).copy()
+    n_tracks = int(ids.max()) + 1 if ids.size else 0
+    if n_tracks < 2:
+        return ids
+    t = np.asarray(timestamps_s, dtype=float)
+    starts = [_track_ends(ids, xy_px, k, last=False) for k in range(n_tracks)]
+    ends = [_track_ends(ids, xy_px, k, last=True) for k in range(n_tracks)]
+    frames_of = [set(np.nonzero(ids == k)[0].tolist()) for k in range(n_tracks)]
+    candidates = []
+    for a in range(n_tracks):
+        fa, ca, sa, pa = ends[a]
+        for b in range(n_tracks):
+            fb, cb, sb, pb = starts[b]
+            if a == b or fb <= fa:
+                continue
+            gap = float(t[fb] - t[fa])
+            if gap > params.max_gap_s:
+                continue
+            size = np.nanmean([sa, sb])
+            if not np.isfinite(size) or size <= 0:
+                continue
+            jump = max(0.0, float(np.linalg.norm(cb - ca)) / size - params.speed_body_per_s * gap)
+            appearance = float(np.nanmean(np.abs(pa - pb)))
+            cost = jump + params.appearance_weight * (appearance if np.isfinite(appearance) else 1.0)
+            if cost <= params.max_cost:
+                candidates.append((cost, a, b))
+    parent = list(range(n_tracks))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    joined_end: set[int] = set()
+    joined_start: set[int] = set()
+    for _cost, a, b in sorted(candidates):
+        if a in joined_end or b in joined_start:
+            continue
+        ra, rb = root(a), root(b)
+        if ra == rb or frames_of[ra] & frames_of[rb]:
+            continue
+        parent[rb] = ra
+        frames_of[ra] |= frames_of[rb]
+        joined_end.add(a)
+        joined_start.add(b)
+    roots = np.array([root(k) for k in range(n_tracks)] + [-1])
+    merged = np.where(ids >= 0, roots[ids], -1)
+    return _number_left_to_right(_compact(merged), xy_px)
+
+
+def _compact(ids: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Ids renumbered 0..k-1 in order of their old value (-1 stays -1)."""
+    used = np.unique(ids[ids >= 0])
+    remap = np.full(int(ids.max()) + 2 if ids.size and ids.max() >= 0 else 1, -1, dtype=np.int64)
+    remap[used] = np.arange(used.size)
+    return np.where(ids >= 0, remap[ids], -1)
+
+
+@_quiet_empty_slices
+def drop_duplicates(xy_px: NDArray[np.float64], visibility: NDArray[np.float64] | None = None,
+                    max_distance: float = 0.35) -> NDArray[np.bool_]:
+    """(frames, slots) True for poses to keep: a pose whose core landmarks lie on average within
+    ``max_distance`` body sizes of another pose of the same frame is the same person found twice
+    (MediaPipe does that when people overlap); the one with the lower mean visibility is dropped."""
+    n_frames, n_slots = xy_px.shape[:2]
+    keep = ~np.isnan(xy_px[..., _CORE, 0]).all(axis=-1)
+    if n_slots < 2:
+        return keep
+    core = xy_px[:, :, _CORE]  # (F, S, C, 2)
+    size = _body_size(xy_px)  # (F, S)
+    score = (np.nanmean(visibility[:, :, _CORE], axis=-1) if visibility is not None
+             else np.zeros((n_frames, n_slots)))
+    score = np.nan_to_num(score, nan=0.0)
+    for a in range(n_slots):
+        for b in range(a + 1, n_slots):
+            with np.errstate(invalid="ignore"):
+                d = np.nanmean(np.linalg.norm(core[:, a] - core[:, b], axis=-1), axis=-1)
+                s = np.fmax(size[:, a], size[:, b])
+                dup = keep[:, a] & keep[:, b] & (np.nan_to_num(d / s, nan=np.inf) < max_distance)
+            lose_b = dup & (score[:, a] >= score[:, b])
+            keep[lose_b, b] = False
+            keep[dup & ~lose_b, a] = False
+    return keep

@@ -209,10 +209,17 @@ def _open_capture(path: Path) -> cv2.VideoCapture:
 
 # ---------------------------------------------------------------------------------------- camera
 class CameraSource(FrameSource):
-    """A live camera; timestamps from the monotonic clock (camera container times are unreliable)."""
+    """A live camera (an index) or a live stream (a URL such as ``rtsp://...`` or ``http://...``, which
+    ``cv2.VideoCapture`` opens too); timestamps from the monotonic clock (camera container times are
+    unreliable)."""
 
-    def __init__(self, index: int, width: int | None = None, height: int | None = None) -> None:
-        cap = cv2.VideoCapture(index)
+    def __init__(self, index: int | str, width: int | None = None, height: int | None = None) -> None:
+        previous = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # backends probed in turn log errors
+        try:
+            cap = cv2.VideoCapture(index)
+        finally:
+            cv2.utils.logging.setLogLevel(previous)
         if width:
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         if height:
@@ -220,13 +227,17 @@ class CameraSource(FrameSource):
         ok, first = (cap.read() if cap.isOpened() else (False, None))
         if not ok or first is None:
             cap.release()
+            if isinstance(index, str):
+                raise InputError(f"The stream {_redact(index)} cannot be opened or gives no frames.",
+                                 "Check the URL and that the stream is running.")
             raise InputError(f"Camera {index} cannot be opened or gives no frames.",
                              "Check that it is connected and not used by another program, or try another index.")
         self._cap = cap
         self._first: NDArray[np.uint8] | None = first
         h, w = first.shape[:2]
         fps = cap.get(cv2.CAP_PROP_FPS)
-        self.info = SourceInfo(description=f"camera:{index}", kind="camera", width=w, height=h,
+        name = f"camera:{index}" if isinstance(index, int) else _redact(index)
+        self.info = SourceInfo(description=name, kind="camera", width=w, height=h,
                                fps=float(fps) if fps and fps > 0 else None, frame_count=None, rotation_deg=0)
         self._t0 = time.monotonic()
 
@@ -248,6 +259,11 @@ class CameraSource(FrameSource):
 
     def close(self) -> None:
         self._cap.release()
+
+
+def _redact(url: str) -> str:
+    """A stream URL without its password (``rtsp://user:secret@host`` -> ``rtsp://user:***@host``)."""
+    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", url)
 
 
 # ---------------------------------------------------------------------------------------- images

@@ -7,6 +7,7 @@
   arrow from the heel; the two arrows coincide when the knee travels over the toes;
 - per-leg readouts (foot rotation, leg rotation, knee flexion) next to each knee;
 - the plié phase and time in a banner;
+- a label above the head (class videos: "dancer 2");
 - red on a leg whose knee falls inside the toes in this frame.
 
 Coordinates are pixels of the upright frame (x right, y down), NaN where unknown (not drawn).
@@ -63,6 +64,10 @@ class FrameOverlay:
     phase: str = ""
     banner: str = ""
     """Extra text in the banner (e.g. the plié number)."""
+    label: str = ""
+    """Drawn above the person's head (class videos: "dancer 2"); empty = none."""
+    show_banner: bool = True
+    """False for the second and later dancers of a frame (one banner per frame)."""
 
 
 def _pt(p: NDArray[np.float64]) -> tuple[int, int] | None:
@@ -146,7 +151,21 @@ class Annotator:
             for i, t in enumerate(lines):
                 cv2.putText(out, t, (x + 2, y + lh * (i + 1) - lh // 4), font, fscale, s.text_color, fthick, cv2.LINE_AA)
 
+        # label above the head (class videos)
+        if data.label and np.isfinite(P).any():
+            top = np.nanmin(P[:, 1])
+            cx = float(np.nanmean(P[[lm.LEFT_HIP, lm.RIGHT_HIP, lm.LEFT_SHOULDER, lm.RIGHT_SHOULDER], 0])) \
+                if np.isfinite(P[[lm.LEFT_HIP, lm.RIGHT_HIP, lm.LEFT_SHOULDER, lm.RIGHT_SHOULDER], 0]).any() \
+                else float(np.nanmean(P[:, 0]))
+            (lw, lh), _ = cv2.getTextSize(data.label, font, fscale * 1.1, fthick)
+            x = int(np.clip(cx - lw / 2, 2, max(2, out.shape[1] - lw - 6)))
+            y = int(np.clip(top - 3 * radius - lh, lh + 24, max(lh + 24, h - 8)))
+            self._panel(out, x - 5, y - lh - 6, lw + 10, lh + 12)
+            cv2.putText(out, data.label, (x, y), font, fscale * 1.1, s.text_color, fthick, cv2.LINE_AA)
+
         # banner: time, phase, extra
+        if not data.show_banner:
+            return out
         text = "  ".join(t for t in (f"{data.time_s:6.2f} s", data.phase, data.banner) if t)
         (tw, th), _ = cv2.getTextSize(text, font, fscale * 1.1, fthick)
         self._panel(out, 0, 0, min(out.shape[1], tw + 16), th + 16)

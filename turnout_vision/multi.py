@@ -1,0 +1,467 @@
+"""Class footage: several dancers in one video, each tracked and scored on her own.
+
+Three steps, each usable alone:
+
+1. ``extract_multi(source, config, max_dancers=N)`` runs the Pose Landmarker with ``num_poses=N``
+   (VIDEO mode) over every frame and keeps **every** pose it returns: a ``MultiPoseFrames`` with
+   (frames, slots, 33, ...) arrays, one slot per returned pose in MediaPipe's order (NaN where a slot
+   is empty). Slots carry no identity: slot 0 may be a different person in the next frame.
+2. ``split_dancers(frames)`` links the poses into tracks (``tracking.assign_tracks``: Hungarian
+   assignment on position and body proportions, track birth and death), merges fragments of one
+   dancer that the tracker split (``tracking.merge_fragments``), drops spurious tracks (seen for less
+   than ``MultiParams.min_track_s``) and returns one ``Dancer`` per remaining track, numbered left to
+   right in the first frame where she appears ("dancer 1", "dancer 2", ...), each with her own
+   single-person ``PoseSequence`` on the video's full timeline (NaN where she is not seen).
+3. ``analyze_dancers(dancers, config)`` runs the recording checks and the analysis core on each
+   dancer. A dancer who is mostly out of view, leaves the picture, or is seen from the side is
+   **not scorable**, with the reason; she is never given a verdict from numbers that cannot hold.
+
+``analyze_class_video(video, out_dir, config, max_dancers=N)`` does all three and writes the
+outputs: ``result.json`` (a ``dancers`` list, one entry per dancer with the single-dancer result's
+structure plus ``id``, ``label``, ``position``, ``status`` and ``reason``), ``report.html`` (a class
+table and a section per dancer), ``annotated.mp4`` (every dancer's overlay with her label),
+``landmarks_multi.npz`` (all poses, re-analysable) and ``dancer_N/`` folders with each dancer's
+``landmarks.npz`` and ``frames.csv``.
+
+Positions: ``position.x_frac`` is the median hip-midpoint x over the frames where the dancer is seen,
+as a fraction of the frame width (0 = the image's left edge); ``where`` names the third of the
+picture ("left", "centre", "right", as seen in the video).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import landmarks as lm
+from .config import Config, ModelConfig
+from .errors import EXIT_NO_PLIE, EXIT_OK, InputError
+from .landmarks import NUM_LANDMARKS
+from .sequence import PoseSequence
+from .tracking import MergeParams, TrackingParams, assign_tracks, merge_fragments, split_tracks
+
+MULTI_NPZ_FORMAT_VERSION = 1
+MULTI_LANDMARKS_NAME = "landmarks_multi.npz"
+
+_PER_SLOT = {"image_xy": (NUM_LANDMARKS, 2), "image_z": (NUM_LANDMARKS,), "world_xyz": (NUM_LANDMARKS, 3),
+             "visibility": (NUM_LANDMARKS,), "presence": (NUM_LANDMARKS,)}
+
+ProgressFn = Callable[[str, int, "int | None"], None]
+
+
+# ------------------------------------------------------------------------------------------ container
+
+def _frozen(a: Any) -> NDArray[np.float64]:
+    out = np.array(a, dtype=np.float64, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class MultiPoseFrames:
+    """Every pose of every frame, before identities are known.
+
+    ``image_xy`` (F, S, 33, 2) pixels, ``image_z`` (F, S, 33), ``world_xyz`` (F, S, 33, 3) metres,
+    ``visibility``/``presence`` (F, S, 33); S = ``max_dancers`` slots, NaN where MediaPipe returned
+    fewer poses. ``timestamps_s`` (F,), ``frame_size_wh`` (2,), ``meta`` as ``PoseSequence.meta``.
+    """
+
+    image_xy: NDArray[np.float64]
+    image_z: NDArray[np.float64]
+    world_xyz: NDArray[np.float64]
+    visibility: NDArray[np.float64]
+    presence: NDArray[np.float64]
+    timestamps_s: NDArray[np.float64]
+    frame_size_wh: NDArray[np.float64]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "timestamps_s", _frozen(self.timestamps_s))
+        n = self.timestamps_s.shape[0]
+        xy = np.asarray(self.image_xy)
+        if xy.ndim != 4 or xy.shape[0] != n or xy.shape[2:] != (NUM_LANDMARKS, 2):
+            raise ValueError(f"image_xy must have shape ({n}, slots, {NUM_LANDMARKS}, 2), got {xy.shape}")
+        slots = xy.shape[1]
+        for name, tail in _PER_SLOT.items():
+            value = _frozen(getattr(self, name))
+            if value.shape != (n, slots, *tail):
+                raise ValueError(f"{name} must have shape {(n, slots, *tail)} (frames, slots, ...), got {value.shape}")
+            set_(self, name, value)
+        set_(self, "frame_size_wh", _frozen(self.frame_size_wh))
+        set_(self, "meta", MappingProxyType(dict(self.meta)))
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.timestamps_s.shape[0])
+
+    @property
+    def n_slots(self) -> int:
+        return int(self.image_xy.shape[1])
+
+    @property
+    def poses_per_frame(self) -> NDArray[np.int64]:
+        """(F,) how many poses MediaPipe returned in each frame."""
+        return (~np.isnan(self.image_xy).all(axis=(2, 3))).sum(axis=1)
+
+    def select(self, frames: slice | NDArray[np.bool_] | NDArray[np.intp]) -> MultiPoseFrames:
+        """Only the given frames (e.g. ``select(slice(0, 100))``)."""
+        return MultiPoseFrames(**{name: getattr(self, name)[frames] for name in _PER_SLOT},
+                               timestamps_s=self.timestamps_s[frames], frame_size_wh=self.frame_size_wh,
+                               meta=self.meta)
+
+    def save_npz(self, path: str | Path) -> Path:
+        """Compressed ``.npz`` (written under a temporary name, then renamed)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".partial.npz")
+        np.savez_compressed(tmp, format_version=np.int64(MULTI_NPZ_FORMAT_VERSION),
+                            **{name: getattr(self, name) for name in _PER_SLOT},
+                            timestamps_s=self.timestamps_s, frame_size_wh=self.frame_size_wh,
+                            meta_json=np.array(json.dumps(dict(self.meta), default=str)))
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load_npz(cls, path: str | Path) -> MultiPoseFrames:
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"Multi-dancer landmark file not found: {path}.",
+                             "Re-create it with `turnout analyze VIDEO --max-dancers N`.")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+            meta = json.loads(str(arrays["meta_json"])) if "meta_json" in arrays else {}
+            return cls(**{name: arrays[name] for name in _PER_SLOT}, timestamps_s=arrays["timestamps_s"],
+                       frame_size_wh=arrays["frame_size_wh"], meta=meta)
+        except (KeyError, ValueError, OSError) as exc:
+            raise InputError(f"{path} is not a readable multi-dancer landmark file ({exc.__class__.__name__}: {exc}).",
+                             "Re-create it with `turnout analyze VIDEO --max-dancers N`.") from exc
+
+
+# ------------------------------------------------------------------------------------------ extraction
+
+def extract_multi(source: str | Path | Any, config: Config | ModelConfig | None = None, *, max_dancers: int = 4,
+                  model: Any = None, progress: Callable[[int, int | None], None] | None = None,
+                  max_frames: int | None = None, queue_size: int = 4) -> MultiPoseFrames:
+    """Every pose (up to ``max_dancers`` per frame) of every frame of ``source`` (a video path or an
+    open ``FrameSource``). MediaPipe runs in VIDEO mode with ``num_poses=max_dancers``.
+
+    >>> frames = extract_multi("class.mp4", max_dancers=3)   # doctest: +SKIP
+    >>> frames.image_xy.shape                                   # doctest: +SKIP
+    (230, 3, 33, 2)
+    """
+    from .extract import (PoseTracker, _cv2_version, _model_config, _opencv_single_threaded, _version,
+                          mediapipe_version, prefetch)
+    from .pose_model import resolve_for_config
+    from .video import FrameSource, open_source
+
+    if max_dancers < 1:
+        raise InputError(f"--max-dancers must be at least 1, got {max_dancers}.", "Give the number of dancers in the class.")
+    model_config = dataclasses.replace(_model_config(config), num_poses=int(max_dancers))
+    src = source if isinstance(source, FrameSource) else open_source(source)
+    slots = int(max_dancers)
+    data: dict[str, list[NDArray[np.float64]]] = {name: [] for name in _PER_SLOT}
+    times: list[float] = []
+    with src:
+        resolved = model or resolve_for_config(model_config)
+        expected = src.info.frame_count
+        if max_frames is not None:
+            expected = min(expected, max_frames) if expected else max_frames
+        with PoseTracker(model_config, model=resolved) as tracker, _opencv_single_threaded():
+            frames = prefetch(src, queue_size)
+            try:
+                for frame in frames:
+                    poses = tracker.process_all(frame.image_rgb, frame.timestamp_s)[:slots]
+                    for name, tail in _PER_SLOT.items():
+                        row = np.full((slots, *tail), np.nan)
+                        for k, pose in enumerate(poses):
+                            row[k] = getattr(pose, name)
+                        data[name].append(row)
+                    times.append(frame.timestamp_s)
+                    if progress is not None:
+                        progress(len(times), expected)
+                    if max_frames is not None and len(times) >= max_frames:
+                        break
+            finally:
+                frames.close()
+        info = src.info
+    n = len(times)
+    arrays = {name: (np.stack(rows) if rows else np.zeros((0, slots, *_PER_SLOT[name])))
+              for name, rows in data.items()}
+    counts = (~np.isnan(arrays["image_xy"]).all(axis=(2, 3))).sum(axis=1) if n else np.zeros(0, int)
+    meta: dict[str, Any] = {
+        **info.to_meta(), **resolved.to_meta(),
+        "frames_decoded": n, "frames_with_pose": int((counts > 0).sum()),
+        "max_dancers": slots, "poses_per_frame_max": int(counts.max()) if n else 0,
+        "running_mode": "VIDEO", "model_config": dataclasses.asdict(model_config),
+        "mediapipe_version": mediapipe_version(), "opencv_version": _cv2_version(),
+        "turnout_vision_version": _version(), "warnings": [],
+    }
+    return MultiPoseFrames(**arrays, timestamps_s=np.asarray(times, dtype=float),
+                           frame_size_wh=np.asarray((info.width, info.height), dtype=float), meta=meta)
+
+
+# ------------------------------------------------------------------------------------------ dancers
+
+@dataclass(frozen=True)
+class MultiParams:
+    """How poses become dancers and when a dancer can be scored."""
+
+    tracking: TrackingParams = field(default_factory=TrackingParams)
+    merge: MergeParams = field(default_factory=MergeParams)
+    duplicate_distance: float = 0.35
+    """Two poses of one frame closer than this (mean core-landmark distance in body sizes) are one person."""
+    min_track_s: float = 0.5
+    """Tracks seen for less than this (and fewer than ``min_track_frames``) are spurious detections: dropped."""
+    min_track_frames: int = 8
+    min_seen_frac: float = 0.5
+    """A dancer seen in fewer than this fraction of the video's frames is not scorable (mostly out of view)."""
+    blocking_issues: tuple[str, ...] = ("no_person", "side_view", "person_missing", "feet_out_of_frame",
+                                        "body_out_of_frame")
+    """Recording issues that make a dancer not scorable when they limit the verdict."""
+
+
+@dataclass(frozen=True, eq=False)
+class Dancer:
+    """One tracked dancer: her own ``PoseSequence`` on the video's full timeline (NaN where unseen)."""
+
+    id: int
+    """1-based, left to right in the first frame where each dancer appears."""
+    sequence: PoseSequence
+    track: int
+    """0-based track id in ``DancerSplit.track_ids``."""
+    out_of_view_reason: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"dancer {self.id}"
+
+    @property
+    def seen(self) -> NDArray[np.bool_]:
+        return self.sequence.detected
+
+    def position(self) -> dict[str, Any]:
+        """Where she stands: hip-midpoint x as a fraction of the frame width (median, and at first sight)."""
+        xy = self.sequence.image_xy
+        seen = self.seen
+        width = float(self.sequence.frame_size_wh[0])
+        hips = np.nanmean(xy[seen][:, [lm.LEFT_HIP, lm.RIGHT_HIP], 0], axis=1) / width if seen.any() else np.zeros(0)
+        hips = hips[np.isfinite(hips)]
+        x = float(np.median(hips)) if hips.size else float("nan")
+        where = "unknown" if not np.isfinite(x) else ("left" if x < 1 / 3 else "right" if x > 2 / 3 else "centre")
+        return {"x_frac": round(x, 3) if np.isfinite(x) else None,
+                "first_x_frac": round(float(hips[0]), 3) if hips.size else None,
+                "where": where, "note": "x as a fraction of the frame width, 0 = the image's left edge"}
+
+    def seen_dict(self) -> dict[str, Any]:
+        t = self.sequence.timestamps_s
+        seen = self.seen
+        idx = np.flatnonzero(seen)
+        return {"frames": int(seen.sum()), "fraction": round(float(seen.mean()) if seen.size else 0.0, 3),
+                "first_s": round(float(t[idx[0]]), 3) if idx.size else None,
+                "last_s": round(float(t[idx[-1]]), 3) if idx.size else None}
+
+
+@dataclass(frozen=True, eq=False)
+class DancerSplit:
+    """The outcome of ``split_dancers``: the dancers and how the tracking went."""
+
+    dancers: tuple[Dancer, ...]
+    track_ids: NDArray[np.int64]
+    """(F, S) dancer index (0-based, ``dancers[i]``) of each slot; -1 for empty, duplicate or dropped poses."""
+    info: Mapping[str, Any]
+
+
+def split_dancers(frames: MultiPoseFrames, params: MultiParams | None = None) -> DancerSplit:
+    """Identities across frames -> one ``Dancer`` per person (see the module docstring)."""
+    from .tracking import drop_duplicates
+
+    p = params or MultiParams()
+    xy = np.array(frames.image_xy)
+    keep = drop_duplicates(xy, frames.visibility, p.duplicate_distance)
+    present = ~np.isnan(xy[..., 0]).all(axis=-1)
+    n_duplicates = int((present & ~keep).sum())
+    xy[~keep] = np.nan
+    t = frames.timestamps_s
+    raw = assign_tracks(xy, t, p.tracking) if frames.n_frames else np.full(xy.shape[:2], -1, dtype=np.int64)
+    n_raw = int(raw.max()) + 1 if raw.size else 0
+    fps = float(1.0 / np.median(np.diff(t))) if t.size > 1 else 30.0
+    min_frames = min(p.min_track_frames, max(2, int(round(p.min_track_s * fps))))
+    counts = np.bincount(raw[raw >= 0], minlength=n_raw) if n_raw else np.zeros(0, int)
+    spurious = np.flatnonzero(counts < min_frames)
+    ids = np.where(np.isin(raw, spurious), -1, raw)
+    n_after_drop = n_raw - spurious.size
+    if n_after_drop:
+        from .tracking import _compact, _number_left_to_right
+
+        ids = _number_left_to_right(_compact(ids), xy)
+        ids = merge_fragments(ids, xy, t, p.merge)
+    n_tracks = int(ids.max()) + 1 if ids.size and ids.max() >= 0 else 0
+    per_track = split_tracks({name: np.asarray(getattr(frames, name)) for name in _PER_SLOT}, ids)
+    dancers = []
+    for k, arrays in enumerate(per_track):
+        seq = PoseSequence(image_xy=arrays["image_xy"], world_xyz=arrays["world_xyz"],
+                           visibility=arrays["visibility"], timestamps_s=t, frame_size_wh=frames.frame_size_wh,
+                           image_z=arrays["image_z"], presence=arrays["presence"],
+                           meta={**dict(frames.meta), "dancer": k + 1, "track": k})
+        frac = float(seq.detected.mean()) if seq.n_frames else 0.0
+        reason = None
+        if frac < p.min_seen_frac:
+            reason = (f"Not scorable: mostly out of view (seen in {frac:.0%} of the frames; at least "
+                      f"{p.min_seen_frac:.0%} are needed).")
+        dancers.append(Dancer(k + 1, seq, k, reason))
+    info = {"poses": int(present.sum()), "duplicate_poses_dropped": n_duplicates, "raw_tracks": n_raw,
+            "spurious_tracks_dropped": int(spurious.size), "spurious_poses_dropped": int(counts[spurious].sum()),
+            "fragments_merged": int(n_after_drop - n_tracks), "dancers": n_tracks,
+            "min_track_frames": int(min_frames), "params": dataclasses.asdict(p)}
+    return DancerSplit(tuple(dancers), ids, info)
+
+
+# ------------------------------------------------------------------------------------------ scoring
+
+@dataclass(frozen=True, eq=False)
+class DancerResult:
+    """One dancer's analysis. ``status``: "ok", "no_plie" or "not_scorable" (``reason`` says why)."""
+
+    dancer: Dancer
+    status: str
+    reason: str
+    result: Any
+    """``AnalysisResult`` of her sequence."""
+    recording: Any
+    """``RecordingCheck`` of her sequence."""
+    view: Any
+    verdict: Any
+
+    def to_dict(self, include_frames: bool = False) -> dict[str, Any]:
+        """Her entry in the class result: the single-dancer result's structure (``reps``, ``summary``,
+        ``flags``, ...) plus ``id``, ``label``, ``position``, ``seen``, ``scorable``, ``recording``
+        and ``verdict``. A dancer who is not scorable gets no reps, an empty summary and no flags
+        (``status`` "refused" with the reason), so no number can be mistaken for a verdict."""
+        from .analysis.core import _empty_summary
+
+        data = self.result.to_dict(include_frames=include_frames)
+        scorable = self.status != "not_scorable"
+        if not scorable:
+            data.update(status="refused", status_reason=self.reason, reps=[], rejected_movements=[],
+                        summary=_empty_summary(self.reason), flags=[])
+        v = self.verdict
+        return {"id": self.dancer.id, "label": self.dancer.label, "position": self.dancer.position(),
+                "seen": self.dancer.seen_dict(), "scorable": scorable, **data,
+                "recording": self.recording.to_dict(),
+                "verdict": {"status": self.status, "reason": self.reason or None, "headline": v.headline,
+                            "per_leg": list(v.per_leg), "changes": list(v.changes), "confident": v.confident,
+                            "caveats": list(v.caveats)}}
+
+
+def _analysis_json(result: Any) -> dict[str, Any]:
+    return dict(result.to_dict())
+
+
+def _not_scorable(sentence: str) -> str:
+    sentence = sentence.strip()
+    return "Not scorable: " + (sentence[:1].lower() + sentence[1:] if sentence[1:2].islower() else sentence)
+
+
+def _judge(dancer: Dancer, result: Any, recording: Any, params: MultiParams) -> tuple[str, str]:
+    if dancer.out_of_view_reason:
+        return "not_scorable", dancer.out_of_view_reason
+    blocking = [i for i in recording.issues if i.code in params.blocking_issues and i.limits_verdict]
+    if blocking:
+        return "not_scorable", _not_scorable(blocking[0].message)
+    if result.status in ("refused", "no_person"):
+        return "not_scorable", _not_scorable(str(result.status_reason))
+    if not result.has_plie:
+        return "no_plie", result.status_reason or "No demi-plié was found."
+    return "ok", ""
+
+
+def analyze_dancers(dancers: Sequence[Dancer], config: Config | None = None, *,
+                    brightness: NDArray[np.float64] | None = None,
+                    camera_step_px: NDArray[np.float64] | None = None,
+                    params: MultiParams | None = None,
+                    results: Sequence[Any] | None = None) -> list[DancerResult]:
+    """Recording checks and the analysis core for each dancer (``results``: already computed
+    ``AnalysisResult``s, one per dancer). Never raises for a dancer who cannot be scored."""
+    from .analysis.core import analyze
+    from .analysis.recording import RecordingCheckConfig, check_recording
+    from .report.advice import Verdict, make_verdict
+    from .report.view import build_view
+
+    cfg = config or Config()
+    p = params or MultiParams()
+    rec_cfg = getattr(cfg, "recording", None) or RecordingCheckConfig()
+    out = []
+    for i, dancer in enumerate(dancers):
+        result = results[i] if results is not None else analyze(dancer.sequence, cfg)
+        recording = check_recording(dancer.sequence, brightness, camera_step_px, rec_cfg)  # type: ignore[arg-type]
+        status, reason = _judge(dancer, result, recording, p)
+        view = build_view(result, _analysis_json(result), dancer.sequence.timestamps_s, recording)
+        if status == "not_scorable":
+            fixes = [i.fix for i in recording.issues if i.code in p.blocking_issues and i.limits_verdict]
+            if dancer.out_of_view_reason:
+                fixes.insert(0, "Keep every dancer in the picture for the whole exercise: film from further back, "
+                                "or film fewer dancers at a time.")
+            verdict = Verdict(f"{dancer.label.capitalize()} cannot be scored: {reason.removeprefix('Not scorable: ')}",
+                              (), tuple(dict.fromkeys(fixes)) or
+                              ("Film again from the front, with this dancer's whole body and both feet in the picture.",),
+                              False, (reason,))
+        else:
+            verdict = make_verdict(view)
+        out.append(DancerResult(dancer, status, reason, result, recording, view, verdict))
+    return out
+
+
+def class_status(results: Sequence[DancerResult]) -> tuple[str, str]:
+    """The class video's status: "ok" when at least one dancer was scored, else "no_plie" (someone
+    scorable, no plié) or "not_scorable" (nobody scorable), with a reason."""
+    if not results:
+        return "not_scorable", "No dancer was found in the video."
+    if any(r.status == "ok" for r in results):
+        return "ok", ""
+    if any(r.status == "no_plie" for r in results):
+        return "no_plie", "No demi-plié was found for any dancer."
+    return "not_scorable", "No dancer could be scored: " + " ".join(
+        f"{r.dancer.label.capitalize()}: {r.reason.removeprefix('Not scorable: ')}" for r in results)
+
+
+def _num(item: Any) -> float | None:
+    if isinstance(item, Mapping) and isinstance(item.get("value"), (int, float)):
+        return float(item["value"])
+    return None
+
+
+def class_rows(results: Sequence[DancerResult]) -> list[dict[str, Any]]:
+    """The class table: one row per dancer and side (summary over her demi-pliés; empty numbers when
+    she was not scored)."""
+    rows = []
+    for r in results:
+        d = r.to_dict()
+        summary = d.get("summary") or {}
+        for side in lm.SIDES:
+            s = summary.get(side) or {}
+            flags = sorted({f.get("name", "") for f in (d.get("flags") or [])
+                            if f.get("side") in (side, None)} - {""})
+            rows.append({
+                "dancer": r.dancer.id, "label": r.dancer.label, "where": d["position"]["where"], "side": side,
+                "status": r.status, "reps": summary.get("n_reps", 0),
+                "foot_rotation_deg": _num(s.get("foot_rotation_deg")),
+                "leg_rotation_deg": _num(s.get("leg_rotation_deg")),
+                "forced_turnout_deg": _num(s.get("forced_turnout_deg")),
+                "knee_over_toe_ratio": _num((s.get("knee_over_toe") or {}).get("ratio")),
+                "flags": ";".join(flags), "reason": r.reason})
+    return rows
+
+
+CLASS_CSV_COLUMNS = ("dancer", "label", "where", "side", "status", "reps", "foot_rotation_deg", "leg_rotation_deg",
+                     "forced_turnout_deg", "knee_over_toe_ratio", "flags", "reason")
