@@ -11,7 +11,8 @@ worker count in turn (1, 2, 1, 2, ... for ``--rounds``), every time from scratch
 into a fresh temporary output folder, so that each batch does the same work: pose extraction,
 analysis, annotated video, report. Reported per batch: wall time (from the call to the summary,
 worker start-up included), videos per minute, frames per second, the CPU seconds the workers and
-their ffmpeg encoders used (cores busy on average = CPU s / wall s) and each worker's peak resident
+their ffmpeg encoders used (cores busy on average = CPU s / wall s; CPU ms per frame: the work,
+whatever the load) and each worker's peak resident
 memory (VmHWM of the worker process; ffmpeg's own memory is not included). The speed-up of N
 workers is their throughput divided by 1 worker's, in the same round (paired, so that load from
 other processes on a shared machine cancels out as far as it can); its median over rounds is the
@@ -82,7 +83,7 @@ def one_batch(folder: Path, out: Path, workers: int, model_sha256: str, n_frames
     if failed:
         raise SystemExit(f"videos failed: {failed}")
     return {"workers": workers, "videos": result.n_videos, "wall_s": wall, "videos_per_min": 60 * result.n_videos / wall,
-            "fps": n_frames / wall, "cpu_s": cpu, "cores_busy": cpu / wall,
+            "fps": n_frames / wall, "cpu_s": cpu, "cores_busy": cpu / wall, "cpu_ms_per_frame": 1000 * cpu / n_frames,
             "peak_rss_mb_per_worker": max(o.peak_rss_mb for o in result.outcomes),
             "load_before": load0, "load_after": os.getloadavg()[0]}
 
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
                 run["round"] = r
                 runs.append(run)
                 print(f"round {r} workers {w}: {run['wall_s']:6.1f} s  {run['videos_per_min']:5.1f} videos/min  "
-                      f"{run['fps']:5.1f} frames/s  {run['cores_busy']:.2f} cores busy  "
+                      f"{run['fps']:5.1f} frames/s  {run['cores_busy']:.2f} cores busy  {run['cpu_ms_per_frame']:.0f} CPU ms/frame  "
                       f"peak {run['peak_rss_mb_per_worker']:.0f} MB/worker  "
                       f"(load {run['load_before']:.1f} -> {run['load_after']:.1f})", flush=True)
     base = args.workers[0]

