@@ -261,8 +261,8 @@ def loo_priors(cache: Path | None, base: LiftPriors | None = None) -> dict[str, 
     data = _learn_data(cache)
 
     def priors(x: np.ndarray) -> LiftPriors:
-        return dataclasses.replace(base, landmark_offset_m=tuple(map(tuple, x[:15].reshape(5, 3).round(4))),
-                                   landmark_offset_per_60deg_m=tuple(map(tuple, x[15:].reshape(5, 3).round(4))))
+        rows = [tuple(r) for r in x.reshape(2, 5, 3).round(4).tolist()]
+        return dataclasses.replace(base, landmark_offset_m=tuple(rows[0]), landmark_offset_per_60deg_m=tuple(rows[1]))
 
     out = {d[-1]: priors(_fit_offsets(data[:i] + data[i + 1:])) for i, d in enumerate(data)}
     out["*"] = priors(_fit_offsets(data))

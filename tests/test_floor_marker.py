@@ -90,3 +90,31 @@ def test_exact_corners_are_exact() -> None:
     # the homography maps the image corners back onto the floor
     back = np.c_[uv, np.ones(4)] @ cal.homography.T
     np.testing.assert_allclose(back[:, :2] / back[:, 2:], sq, atol=1e-9)
+
+
+def test_calibrate_video_uses_the_first_frames_and_fails_clearly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from turnout_vision.errors import InputError
+    from turnout_vision.floor_marker import calibrate_video
+
+    K, R, t = _camera(1.1, 2.2, -20.0, 0.0, 1000.0)
+    marker = cv2.aruco.generateImageMarker(cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50), 3, 400)
+    bordered = cv2.copyMakeBorder(marker, 100, 100, 100, 100, cv2.BORDER_CONSTANT, value=255)
+    img = cv2.cvtColor(_render_plane(bordered, (0.45, 0.45), K, R, t), cv2.COLOR_GRAY2BGR)
+    path = tmp_path / "marker.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (W, H))
+    for _ in range(4):
+        writer.write(img)
+    writer.release()
+    cal = calibrate_video(str(path), "aruco", marker_size_m=0.30)
+    assert cal.extra["frames"] == 4
+    assert cal.camera_height_m == pytest.approx(1.1, rel=0.08)
+    assert cal.pitch_deg == pytest.approx(-20.0, abs=1.5)
+    blank = tmp_path / "blank.avi"
+    writer = cv2.VideoWriter(str(blank), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (W, H))
+    for _ in range(3):
+        writer.write(np.full((H, W, 3), 90, np.uint8))
+    writer.release()
+    with pytest.raises(InputError, match="No ArUco marker"):
+        calibrate_video(str(blank), "aruco")
+    with pytest.raises(InputError):
+        calibrate_video(str(path), "napkin")

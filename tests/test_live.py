@@ -138,7 +138,7 @@ def test_verdict_lines() -> None:
     assert plie_verdict(good, 2) == "Plié 2: good, knees over the toes (forced L +4°, R +6°)"
     bad = {"kind": "demi", "left": {"flags": [{"name": "forced_turnout", "value": 14.2}]},
            "right": {"flags": [{"name": "knee_inside_toes", "value": -0.2}]}, "flags": []}
-    assert plie_verdict(bad, 1) == "Plié 1: left foot forced 14°: turn it in; right knee inside the toes"
+    assert plie_verdict(bad, 1) == "Plié 1: left foot forced 14°; right knee inside the toes"
     assert "grand plié" in plie_verdict({"kind": "grand"}, 3)
 
 
@@ -305,3 +305,44 @@ def test_cli_headless_record_writes_the_session_and_the_report(tmp_path: Path, b
     assert not list(rec.rglob(".*partial*"))
     assert json.loads((rec / "report" / "result.json").read_text(encoding="utf-8"))["reps"]
     assert "Report:" in proc.stderr and "Bottom of the plié" in proc.stderr
+
+
+def test_closing_the_window_or_q_or_esc_quits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from turnout_vision import live
+
+    def closed(*_: object) -> float:
+        raise cv2.error("NULL guiReceiver (please create a window)")  # what Qt does once the user closed it
+
+    monkeypatch.setattr(live.cv2, "waitKey", lambda _: -1)
+    monkeypatch.setattr(live.cv2, "getWindowProperty", lambda *_: 1.0)
+    assert not live._quit_asked()
+    monkeypatch.setattr(live.cv2, "getWindowProperty", lambda *_: 0.0)
+    assert live._quit_asked()
+    monkeypatch.setattr(live.cv2, "getWindowProperty", closed)
+    assert live._quit_asked()
+    monkeypatch.setattr(live.cv2, "getWindowProperty", lambda *_: 1.0)
+    for key in (ord("q"), 27):
+        monkeypatch.setattr(live.cv2, "waitKey", lambda _, k=key: k)
+        assert live._quit_asked()
+
+
+@pytest.mark.slow
+def test_window_on_a_virtual_display(tmp_path: Path, built_pose_model) -> None:  # type: ignore[no-untyped-def]
+    """The windowed loop under Xvfb (skipped where Xvfb is not installed)."""
+    import shutil
+
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb)")
+    display = f":{90 + os.getpid() % 100}"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1024x768x24"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        env = {**os.environ, "DISPLAY": display}
+        proc = subprocess.run([sys.executable, "-m", "turnout_vision", "live", "--camera", str(DEMO),
+                               "--max-seconds", "3"], capture_output=True, text=True, timeout=120, env=env)
+    finally:
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
+    assert proc.returncode == 0, proc.stderr
+    assert "Ready" in proc.stderr

@@ -650,8 +650,6 @@ def _worker_main(conn: Connection, log_path: str | None, parent_pid: int) -> Non
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    for name in _THREAD_ENV:
-        os.environ.setdefault(name, "1")
     if log_path is not None:
         fd = os.open(log_path, os.O_WRONLY | os.O_APPEND)
         os.dup2(fd, 1)
@@ -696,7 +694,19 @@ class _Worker:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_worker_main, args=(child, self.log_path, os.getpid()),
                                    name="turnout-batch-worker", daemon=True)
-        self.process.start()
+        # one thread per math library in each worker: the workers are the parallelism. Set in the
+        # environment the worker starts with, as the libraries read it when they are imported.
+        saved = {name: os.environ.get(name) for name in _THREAD_ENV}
+        for name in _THREAD_ENV:
+            os.environ.setdefault(name, "1")
+        try:
+            self.process.start()
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         child.close()
         self.job: VideoJob | None = None
 

@@ -161,6 +161,9 @@ def analyze_cmd(
     method: Annotated[Optional[str], typer.Option("--method", help="Floor-plane method: camera (default) or world (baseline).")] = None,
     forced_deg: Annotated[Optional[float], typer.Option("--forced-threshold", help="Flag forced turnout above this many degrees (default 10).")] = None,
     vfov: Annotated[Optional[float], typer.Option("--vfov", help="Vertical field of view of the camera in degrees, if known.")] = None,
+    camera_height: Annotated[Optional[float], typer.Option("--camera-height", min=0.05, max=4.0, help="Height of the camera lens above the floor in metres, if measured (improves foot rotation).")] = None,
+    floor_marker: Annotated[Optional[str], typer.Option("--floor-marker", help="aruco, a4 or letter: calibrate the camera from this marker lying on the floor in the video's first frames.")] = None,
+    marker_size: Annotated[float, typer.Option("--marker-size", min=0.02, help="Side of the ArUco marker's black square in metres (with --floor-marker aruco).")] = 0.20,
     config: ConfigOpt = None,
     model: TaskOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output folder.")] = False,
@@ -176,7 +179,26 @@ def analyze_cmd(
 
     cfg = effective_config(config, **{"analysis.method": method, "flags.forced_turnout_deg": forced_deg,
                                       "camera.vfov_deg": vfov, "model.task_path": str(model) if model else None,
-                                      "model.num_poses": max_dancers})
+                                      "model.num_poses": max_dancers, "camera.camera_height_m": camera_height})
+    if floor_marker is not None:
+        from .errors import InputError
+
+        if landmarks is not None:
+            raise InputError("--floor-marker needs the video, not a landmark file.",
+                             "Run `turnout analyze VIDEO --floor-marker ...`, or give --camera-height instead.")
+        from .floor_marker import calibrate_video
+        from .pipeline import resolve_paths
+
+        source, _ = resolve_paths(video, out, True)
+        cal = calibrate_video(str(source), floor_marker, marker_size_m=marker_size,
+                              prior_vfov_deg=cfg.camera.vfov_deg)
+        over = cal.config_overrides()
+        if camera_height is not None:
+            over.pop("camera.camera_height_m")          # a measured height wins over the marker's
+        cfg = cfg.merged(over)
+        if not quiet:
+            err.print(f"Floor marker ({cal.source}, {cal.extra.get('frames', 1)} frames): camera "
+                      f"{cal.camera_height_m:.2f} m high, pitch {cal.pitch_deg:+.1f} deg, focal {cal.focal_px:.0f} px.")
     if landmarks is not None:
         from .analysis.core import analyze
         from .sequence import PoseSequence

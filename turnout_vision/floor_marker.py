@@ -266,3 +266,44 @@ def calibrate_paper(image: NDArray[np.uint8], paper: str = "A4", *, focal_px: fl
     if focal_px is None and prior_focal_px:
         return min(candidates, key=lambda c: (abs(np.log(c.focal_px / prior_focal_px)), c.rms_px))
     return min(candidates, key=lambda c: c.rms_px)
+
+
+MARKER_KINDS = ("aruco", "a4", "letter")
+
+
+def calibrate_video(video: str, kind: str, *, marker_size_m: float = 0.20, max_frames: int = 30,
+                    focal_px: float | None = None, prior_vfov_deg: float | None = None) -> FloorCalibration:
+    """Calibrate from the marker (``kind``: aruco, a4 or letter) in the first ``max_frames`` frames of
+    ``video``: every frame where it is found is calibrated and the median camera is returned (its
+    ``extra["frames"]`` says how many). Raises ``InputError`` when no frame shows the marker."""
+    from .video import open_source
+
+    kind = kind.lower()
+    if kind not in MARKER_KINDS:
+        raise InputError(f"Unknown floor marker {kind!r}.", f"Use one of {', '.join(MARKER_KINDS)}.")
+    cals: list[FloorCalibration] = []
+    cv2 = _cv2()
+    with open_source(video) as src:
+        for frame in src:
+            if frame.index >= max_frames:
+                break
+            bgr = cv2.cvtColor(frame.image_rgb, cv2.COLOR_RGB2BGR)
+            if kind == "aruco":
+                cal = calibrate_aruco(bgr, marker_size_m, focal_px=focal_px)
+            else:
+                h = bgr.shape[0]
+                prior = None if prior_vfov_deg is None else h / 2 / np.tan(np.deg2rad(prior_vfov_deg) / 2)
+                cal = calibrate_paper(bgr, "A4" if kind == "a4" else "letter", focal_px=focal_px, prior_focal_px=prior)
+            if cal is not None:
+                cals.append(cal)
+    if not cals:
+        what = "ArUco marker (DICT_4X4_50)" if kind == "aruco" else f"{kind.upper() if kind == 'a4' else 'Letter'} sheet"
+        raise InputError(f"No {what} was found on the floor in the first {max_frames} frames of {video}.",
+                         "Lay it flat on the floor in front of the feet, fully visible, for the first seconds "
+                         "of the video; or leave out --floor-marker.")
+    best = min(cals, key=lambda c: c.rms_px)
+    med = {k: float(np.median([getattr(c, k) for c in cals])) for k in ("focal_px", "pitch_deg", "roll_deg",
+                                                                        "camera_height_m")}
+    return FloorCalibration(homography=best.homography, corners_px=best.corners_px, rms_px=best.rms_px,
+                            source=best.source, focal_given=best.focal_given,
+                            extra={**best.extra, "frames": len(cals)}, **med)

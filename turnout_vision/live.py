@@ -345,29 +345,32 @@ def knee_cue(ratio: NDArray[np.float64], flexion: NDArray[np.float64], threshold
 
 
 def plie_verdict(rep: dict[str, Any], number: int) -> str:
-    """One line for a plié from the core's JSON for it (``result.to_dict()["reps"][i]``)."""
+    """One line for a plié from the core's JSON for it (``result.to_dict()["reps"][i]``): what to fix
+    per side (the core's flags), or "good" with the forced turnout of each side."""
     if rep.get("kind") == "grand":
         return f"Plié {number}: a grand plié (only demi-pliés are scored)"
-    problems, forced = [], []
+    parts, forced = [], []
     for side in SIDES:
         s = rep.get(side) or {}
+        problems = []
         for f in s.get("flags") or []:
-            if f.get("name") == "knee_inside_toes":
-                problems.append(f"{side} knee inside the toes")
-            elif f.get("name") == "forced_turnout":
-                problems.append(f"{side} foot forced {f.get('value', 0):.0f}°: turn it in")
+            if f.get("name") == "forced_turnout":
+                problems.append(f"foot forced {f.get('value', 0):.0f}°")
+            elif f.get("name") == "knee_inside_toes":
+                problems.append("knee inside the toes")
             elif f.get("name") == "rolling_in":
-                problems.append(f"{side} foot rolls in")
+                problems.append("foot rolls in")
+        if problems:
+            parts.append(f"{side} " + ", ".join(problems))
         value = (s.get("forced_turnout_deg") or {}).get("value")
-        forced.append(f"{side[0].upper()} {value:+.0f}°" if isinstance(value, (int, float)) else f"{side[0].upper()} ?")
-    for f in rep.get("flags") or []:
-        if f.get("name") == "hips_unstable" and "hips unstable" not in problems:
-            problems.append("hips unstable")
-    if problems:
-        return f"Plié {number}: " + "; ".join(problems)
-    if all(v.endswith("?") for v in forced):
+        forced.append(f"{side[0].upper()} {value:+.0f}°" if isinstance(value, (int, float)) else "")
+    if any(f.get("name") == "hips_unstable" for f in rep.get("flags") or []):
+        parts.append("hips unstable")
+    if parts:
+        return f"Plié {number}: " + "; ".join(parts)
+    if not any(forced):
         return f"Plié {number}: knees over the toes (rotations not measurable from this view)"
-    return f"Plié {number}: good, knees over the toes (forced {', '.join(forced)})"
+    return f"Plié {number}: good, knees over the toes (forced {', '.join(f for f in forced if f)})"
 
 
 def analyse_window(window: dict[str, Any], config: Config, kind: str, peak_s: float | None,
@@ -436,11 +439,27 @@ _LEFT_BGR, _RIGHT_BGR, _ALERT_BGR = (255, 160, 0), (0, 200, 255), (40, 40, 255)
 
 def draw_live(frame_bgr: NDArray[np.uint8], pose: FramePose, state: LiveState, *, mirror: bool = True) -> NDArray[np.uint8]:
     """The preview: (mirrored) frame, leg skeleton with the dancer's own L/R, each foot's axis
-    (heel -> toe arrow) and each knee's travel since the plié started (arrow from its standing
-    position), the count, the verdicts and a large banner (setup instruction or knee cue)."""
+    (heel -> toe arrow) and each knee's travel since the plié started (a ring where the knee stood,
+    an arrow to where it is), the count and verdicts (top left) and a large banner at the bottom (the
+    setup instruction or the knee cue, in red)."""
     img = cv2.flip(frame_bgr, 1) if mirror else frame_bgr.copy()
     h, w = img.shape[:2]
     scale = max(0.5, min(w, h) / 540)
+    if pose.detected:
+        _draw_legs(img, pose, state, mirror, scale)
+    lines = [f"Pliés: {state.plie_count}    {state.phase}    {state.fps:.0f} fps"]
+    size = 0.6 * scale
+    for verdict in state.verdicts[-3:]:
+        lines += _wrap(_ascii(verdict), size, w - 30)
+    _panel(img, lines, size)
+    banner = state.cue or state.setup_message
+    if banner:
+        _banner(img, banner, _ALERT_BGR if state.cue else (0, 215, 255), 1.1 * scale)
+    return img
+
+
+def _draw_legs(img: NDArray[np.uint8], pose: FramePose, state: LiveState, mirror: bool, scale: float) -> None:
+    w = img.shape[1]
 
     def flip_x(xy: NDArray[np.float64]) -> NDArray[np.float64]:
         out = np.array(xy, dtype=float)
@@ -448,56 +467,74 @@ def draw_live(frame_bgr: NDArray[np.uint8], pose: FramePose, state: LiveState, *
             out[..., 0] = w - 1 - out[..., 0]
         return out
 
-    if pose.detected:
-        xy = flip_x(pose.image_xy)
-        ok = ~np.isnan(xy).any(axis=1)
-        pts = np.nan_to_num(xy).round().astype(int)
-        thick = max(1, int(round(2 * scale)))
-        for a, b in LEG_CONNECTIONS:
-            if ok[a] and ok[b]:
-                cv2.line(img, tuple(pts[a]), tuple(pts[b]), (230, 230, 230), thick, cv2.LINE_AA)
-        start = flip_x(state.knee_start_xy) if state.knee_start_xy is not None else None
-        for s, side in enumerate(SIDES):
-            heel, toe, knee = (int(LEG_INDEX[s, j]) for j in (HEEL, FOOT_INDEX, KNEE))
-            colour = _LEFT_BGR if s == 0 else _RIGHT_BGR
-            alert = state.cue is not None and s in state.cue_sides
-            if ok[heel] and ok[toe]:
-                cv2.arrowedLine(img, tuple(pts[heel]), tuple(pts[toe]), colour, thick + 1, cv2.LINE_AA, tipLength=0.3)
-            if ok[knee]:
-                if start is not None and np.isfinite(start[s]).all():
-                    a = tuple(start[s].round().astype(int))
-                    if np.hypot(*(pts[knee] - start[s])) > 4 * scale:
-                        cv2.arrowedLine(img, a, tuple(pts[knee]), _ALERT_BGR if alert else colour, thick + 1,
-                                        cv2.LINE_AA, tipLength=0.25)
-                cv2.circle(img, tuple(pts[knee]), int(7 * scale), _ALERT_BGR if alert else colour, -1, cv2.LINE_AA)
-                label = side[0].upper()
-                cv2.putText(img, label, (pts[knee][0] + int(10 * scale), pts[knee][1]), cv2.FONT_HERSHEY_SIMPLEX,
-                            0.8 * scale, (0, 0, 0), int(4 * scale), cv2.LINE_AA)
-                cv2.putText(img, label, (pts[knee][0] + int(10 * scale), pts[knee][1]), cv2.FONT_HERSHEY_SIMPLEX,
-                            0.8 * scale, colour, max(1, int(2 * scale)), cv2.LINE_AA)
-
-    y = int(30 * scale)
-    _text(img, f"Pliés: {state.plie_count}   {state.phase}   {state.fps:.0f} fps", (10, y), 0.8 * scale, w)
-    for line in state.verdicts[-4:]:
-        y += int(28 * scale)
-        _text(img, line, (10, y), 0.6 * scale, w)
-    banner = state.cue or (state.setup_message if not state.ready or state.setup_message else None)
-    if banner:
-        alert = state.cue is not None
-        _banner(img, banner, _ALERT_BGR if alert else (0, 215, 255), 1.1 * scale)
-    return img
+    xy = flip_x(pose.image_xy)
+    ok = ~np.isnan(xy).any(axis=1)
+    pts = np.nan_to_num(xy).round().astype(int)
+    thick = max(1, int(round(2 * scale)))
+    for a, b in LEG_CONNECTIONS:
+        if ok[a] and ok[b]:
+            cv2.line(img, tuple(pts[a]), tuple(pts[b]), (230, 230, 230), thick, cv2.LINE_AA)
+    start = flip_x(state.knee_start_xy) if state.knee_start_xy is not None else None
+    hips = LEG_INDEX[:, 0]
+    mid_x = float(np.mean(xy[hips, 0])) if ok[hips].all() else w / 2
+    for s, side in enumerate(SIDES):
+        heel, toe, knee = (int(LEG_INDEX[s, j]) for j in (HEEL, FOOT_INDEX, KNEE))
+        colour = _LEFT_BGR if s == 0 else _RIGHT_BGR
+        knee_colour = _ALERT_BGR if state.cue is not None and s in state.cue_sides else colour
+        if ok[heel] and ok[toe]:
+            cv2.arrowedLine(img, tuple(pts[heel]), tuple(pts[toe]), colour, thick + 1, cv2.LINE_AA, tipLength=0.3)
+        if not ok[knee]:
+            continue
+        if start is not None and np.isfinite(start[s]).all():
+            a = tuple(start[s].round().astype(int))
+            cv2.circle(img, a, int(6 * scale), knee_colour, thick, cv2.LINE_AA)
+            if np.hypot(*(pts[knee] - start[s])) > 6 * scale:
+                cv2.arrowedLine(img, a, tuple(pts[knee]), knee_colour, thick + 1, cv2.LINE_AA, tipLength=0.3)
+        cv2.circle(img, tuple(pts[knee]), int(5 * scale), knee_colour, -1, cv2.LINE_AA)
+        label = side[0].upper()
+        size = 0.8 * scale
+        (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, size, 2)
+        outward = 1 if pts[knee][0] >= mid_x else -1  # the label goes on the outer side of the knee
+        x = pts[knee][0] + int(12 * scale) if outward > 0 else pts[knee][0] - int(12 * scale) - tw
+        org = (x, pts[knee][1] + th // 2)
+        cv2.putText(img, label, org, cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0), max(2, int(5 * scale)), cv2.LINE_AA)
+        cv2.putText(img, label, org, cv2.FONT_HERSHEY_SIMPLEX, size, colour, max(1, int(2 * scale)), cv2.LINE_AA)
 
 
 def _ascii(text: str) -> str:
     return text.replace("°", " deg").replace("é", "e").replace("–", "-")  # Hershey fonts are ASCII only
 
 
-def _text(img: NDArray[np.uint8], text: str, org: tuple[int, int], size: float, width: int) -> None:
-    text = _ascii(text)
-    (tw, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, 1)
-    size *= min(1.0, (width - org[0] - 5) / max(tw, 1))
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0), 4, cv2.LINE_AA)
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, size, (255, 255, 255), 1, cv2.LINE_AA)
+def _wrap(text: str, size: float, width: int) -> list[str]:
+    """``text`` in lines no wider than ``width`` pixels (broken after '; ' or ', ' or spaces)."""
+    def fits(line: str) -> bool:
+        return cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, size, 1)[0][0] <= width
+
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and not fits(candidate):
+            lines.append(current)
+            current = "   " + word
+        else:
+            current = candidate
+    return [*lines, current] if current else lines
+
+
+def _panel(img: NDArray[np.uint8], lines: list[str], size: float) -> None:
+    """White text lines on a dark translucent box in the top-left corner."""
+    lines = [_ascii(line) for line in lines]
+    th = cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, size, 1)[0][1]
+    step = int(th * 1.9)
+    width = max(cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, size, 1)[0][0] for line in lines) + 20
+    height = step * len(lines) + th // 2 + 6
+    x1, y1 = min(width, img.shape[1]), min(height, img.shape[0])
+    roi = img[:y1, :x1]
+    roi[:] = (roi * 0.35).astype(np.uint8)
+    for i, line in enumerate(lines):
+        cv2.putText(img, line, (10, step * (i + 1)), cv2.FONT_HERSHEY_SIMPLEX, size, (255, 255, 255),
+                    1 if size < 0.7 else 2, cv2.LINE_AA)
 
 
 def _banner(img: NDArray[np.uint8], text: str, colour: tuple[int, int, int], size: float) -> None:
@@ -746,10 +783,8 @@ def run_live(
                 session.processed += 1
                 if on_frame is not None:
                     on_frame(shown)
-                if window:
-                    key = cv2.waitKey(1) & 0xFF
-                    if key in (ord("q"), ord("Q"), 27) or cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
-                        break
+                if window and _quit_asked():
+                    break
             session.duration_s = time.perf_counter() - started
         except KeyboardInterrupt:
             interrupted = True
@@ -764,8 +799,11 @@ def run_live(
             if tracker is not None:
                 tracker.close()
             if window:
-                cv2.destroyWindow(WINDOW)
-                cv2.waitKey(1)
+                try:
+                    cv2.destroyWindow(WINDOW)
+                    cv2.waitKey(1)
+                except cv2.error:  # already closed by the user
+                    pass
             if recorder is not None:
                 session.recording = recorder.close()
         if not interrupted and tracker is not None:
@@ -870,6 +908,18 @@ class _Loop:
             self._queue("verdict", due, t_s)
         self.verdict_due.clear()
         self.analyses.finish(t_s)
+
+
+def _quit_asked() -> bool:
+    """Whether q, Q or Esc was pressed or the window was closed (which some backends report by
+    raising instead of returning a visibility of 0)."""
+    key = cv2.waitKey(1) & 0xFF
+    if key in (ord("q"), ord("Q"), 27):
+        return True
+    try:
+        return cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1
+    except cv2.error:
+        return True
 
 
 def _spawn() -> Any:

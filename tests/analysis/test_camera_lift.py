@@ -84,7 +84,19 @@ def test_refuses_side_view() -> None:
     seq = clip.sequence
     fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, Config(), priors=PRIORS)
     assert fp.refusal is not None and "side view" in fp.refusal
+    assert fp.camera["refusal_kind"] == "view"
     assert np.all(np.isnan(fp.points_m))
+
+
+def test_view_refusal_wins_over_no_plie() -> None:
+    """A side view with no plié in it (e.g. a squat filmed from the side) is answered with the refusal."""
+    from turnout_vision.analysis.core import analyze
+
+    scene = _scene(yaw=85.0, noise=sy.Noise.none())
+    scene = dataclasses.replace(scene, motion=dataclasses.replace(scene.motion, kind="standing"))
+    data = analyze(sy.generate(scene, seed=0).sequence).to_dict()
+    assert data["status"] == "refused"
+    assert "side view" in data["status_reason"]
 
 
 def test_refuses_grazing_view() -> None:

@@ -75,8 +75,9 @@ class LiftPriors:
     roll_deg: tuple[float, float] = (0.0, 3.0)
     azimuth_deg: tuple[float, float] = (0.0, 12.0)
     """The dancer faces the camera within about this much (only the split of a total between sides)."""
-    side_asymmetry_deg: float = 4.0
-    """Left and right foot (and leg) rotations agree within about this much."""
+    side_asymmetry_deg: float = 2.0
+    """Left and right foot (and leg) rotations agree within about this much (first position is near
+    symmetric; 4 deg let MediaPipe's side-dependent foot errors split the sides by 10-20 deg on renders)."""
     focal_log_sd: float = 0.12
     """Spread of the focal length around the field-of-view prior (log scale)."""
     toe_axis_offset_deg: float = 3.1
