@@ -238,17 +238,19 @@ def test_mediapipe_rejecting_a_bundle_is_a_model_error(empty_cache: Path, tmp_pa
 
 
 # ------------------------------------------------------------------------------------------ accuracy
-# Tolerances, in normalized image units (fractions of width / height), x-y distance per landmark:
-# * MediaPipe's own pose_landmarker test accepts 0.03 per coordinate (_LANDMARKS_MARGIN);
-# * the official lite, full and heavy models disagree with one another on this very image by 0.011 to
-#   0.015 on average, and on the right heel / right toe by up to 0.075 (the right foot is seen end-on);
-# * our bundle runs the float32 PyPI networks on Linux, the expected values come from the float16
-#   official bundle on iOS. So: the mean over all 33 landmarks must beat the official models'
-#   disagreement (0.011); hips, knees and ankles must be within MediaPipe's 0.03; heels and toes
-#   within 0.075, the official models' own spread there.
-MEAN_TOL = 0.011
+# Tolerances, in normalized image units (fractions of width / height), per coordinate (x and y), as
+# MediaPipe's own pose_landmarker test compares (_LANDMARKS_MARGIN = 0.03 per coordinate):
+# * the expected values come from the official float16 bundle on iOS; ours runs the float32 PyPI
+#   networks on Linux, on OpenCV's JPEG decoding;
+# * mean over all 33 landmarks: below 0.0072, the smallest disagreement between two official models
+#   on this image (lite vs full; full vs heavy 0.0076, lite vs heavy 0.0098). Measured: 0.0057;
+# * hips, knees, ankles (23-28): MediaPipe's margin 0.03. Measured: at most 0.027 (right ankle);
+# * heels and toes (29-32): 0.06, because the official models themselves disagree there by up to
+#   0.062 (left toe) and 0.059 (right toe): the feet are small and seen end-on. Measured: at most
+#   0.054 (right toe), 0.051 (right heel).
+MEAN_TOL = 0.0072
 JOINT_TOL = {23: 0.03, 24: 0.03, 25: 0.03, 26: 0.03, 27: 0.03, 28: 0.03,
-             29: 0.075, 30: 0.075, 31: 0.075, 32: 0.075}
+             29: 0.06, 30: 0.06, 31: 0.06, 32: 0.06}
 
 
 @pytest.fixture(scope="module")
@@ -272,15 +274,15 @@ def seated_landmarks(built_pose_model: pm.ResolvedModel, footage) -> tuple[np.nd
 @pytest.mark.slow
 def test_built_model_reproduces_official_full_model(seated_landmarks: tuple[np.ndarray, np.ndarray]) -> None:
     got, expected = seated_landmarks
-    error = np.linalg.norm(got - expected, axis=1)
-    assert error.mean() < MEAN_TOL, f"mean error {error.mean():.4f}"
+    error = np.abs(got - expected).mean()
+    assert error < MEAN_TOL, f"mean absolute error {error:.4f}"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("index", sorted(JOINT_TOL))
 def test_built_model_leg_landmarks(index: int, seated_landmarks: tuple[np.ndarray, np.ndarray]) -> None:
     got, expected = seated_landmarks
-    error = float(np.linalg.norm(got[index] - expected[index]))
+    error = float(np.abs(got[index] - expected[index]).max())
     assert error < JOINT_TOL[index], f"landmark {index}: {error:.4f} >= {JOINT_TOL[index]}"
 
 
