@@ -421,6 +421,10 @@ def _drop_none(data: dict) -> dict:
     return {k: _drop_none(v) if isinstance(v, dict) else v for k, v in data.items() if v is not None}
 
 
+_CLICK_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+"""Base class of the usage errors of the click copy that typer bundles (not importable as ``click``)."""
+
+
 def main() -> None:
     """Entry point of the console script: maps errors to one sentence and an exit code."""
     try:
@@ -441,10 +445,8 @@ def main() -> None:
         sys.exit(EXIT_INTERRUPTED)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        if isinstance(exc, _CLICK_ERROR):  # usage errors (unknown option, bad value) carry exit code 2
             exc.show()
             sys.exit(exc.exit_code)
         if _state["debug"]:
