@@ -24,4 +24,4 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     touch "$stamp"
 fi
 # Builds the pose model on first use (downloads the mediapipe wheel from PyPI once); no-op when cached.
-.venv/bin/turnout model build --quiet
+.venv/bin/turnout model build

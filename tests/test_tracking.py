@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from turnout_vision.tracking import TrackingParams, assign_tracks, split_tracks
+from turnout_vision.tracking import TrackingConfig, assign_tracks, split_tracks
 
 # A standing person facing the camera, 33 MediaPipe landmarks, in body units (x right, y down,
 # 0 = top of head, 1 = floor). The dancer's left is the image's right.
@@ -90,7 +90,7 @@ def test_long_absence_starts_a_new_track() -> None:
     hidden = np.zeros((n, 1), bool)
     hidden[50:150, 0] = True  # 3.3 s away, longer than max_gap_s
     xy, truth = _scene(n, [np.full(n, 500.0)], [500], [1.0], hidden, seed=3)
-    ids = assign_tracks(xy, t, TrackingParams(max_gap_s=1.5))
+    ids = assign_tracks(xy, t, TrackingConfig(max_gap_s=1.5))
     assert set(ids[:50, 0]) == {0}
     assert set(ids[150:, 0]) == {1}
 

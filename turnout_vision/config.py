@@ -146,6 +146,77 @@ class FlagConfig:
 
 
 @dataclass(frozen=True)
+class RecordingConfig:
+    """Thresholds of the recording checks (``analysis/recording.py``)."""
+
+    edge_margin_frac: float = 0.01
+    """A landmark further than this fraction of the frame size outside the image is out of frame."""
+    min_visibility: float = 0.3
+    min_out_of_frame_s: float = 0.2
+    """Shorter excursions out of frame are ignored (tracking glitches)."""
+    min_person_frac: float = 0.5
+    """Warn when a person is found in fewer than this fraction of the frames."""
+    min_foot_px: float = 35.0
+    """Feet shorter than this (estimated, pixels) limit the verdict."""
+    good_foot_px: float = 60.0
+    """Feet shorter than this get a suggestion to come closer."""
+    frontality_warn: float = 0.8
+    """Below this (~37 degrees from frontal) the view is reported as turned (a warning)."""
+    frontality_refuse: float = 0.55
+    """Below this (~57 degrees from frontal) the view is a side view: no turnout verdict."""
+    max_shift_frac: float = 0.04
+    """Camera moving by more than this fraction of the leg length over the clip is unsteady."""
+    max_jitter_frac: float = 0.006
+    """... or shaking more than this fraction of the leg length from frame to frame (median)."""
+    dark_luma: float = 45.0
+    bright_luma: float = 235.0
+    min_foot_visibility: float = 0.5
+    min_fps: float = 20.0
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    """How readily poses are linked into dancer tracks (``tracking.assign_tracks``)."""
+
+    max_gap_s: float = 1.5
+    max_cost: float = 1.0
+    appearance_weight: float = 2.0
+    size_weight: float = 2.0
+    """Weight of |log(body size / track's body size)|: dancers at different distances from the
+    camera differ in apparent size."""
+
+@dataclass(frozen=True)
+class MergeConfig:
+    """When two tracks that never overlap in time are taken to be one dancer (``merge_fragments``)."""
+
+    max_gap_s: float = 6.0
+    """Fragments further apart in time are never joined."""
+    max_cost: float = 1.2
+    """Largest accepted cost: position jump in body sizes (beyond ``speed_body_per_s`` times the gap)
+    plus ``appearance_weight`` times the difference of body proportions."""
+    speed_body_per_s: float = 0.5
+    """How far (body sizes per second) a dancer may have moved while nobody saw her."""
+    appearance_weight: float = 2.0
+    size_weight: float = 2.0
+
+@dataclass(frozen=True)
+class MultiConfig:
+    """Class footage (``--max-dancers``): how poses become dancers and when a dancer can be scored."""
+
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    merge: MergeConfig = field(default_factory=MergeConfig)
+    duplicate_distance: float = 0.35
+    """Two poses of one frame closer than this (mean core-landmark distance in body sizes) are one person."""
+    min_track_s: float = 0.5
+    """Tracks seen for less than this (and fewer than ``min_track_frames``) are spurious detections: dropped."""
+    min_track_frames: int = 8
+    min_seen_frac: float = 0.5
+    """A dancer seen in fewer than this fraction of the video's frames is not scorable (mostly out of view)."""
+    blocking_issues: tuple[str, ...] = ("no_person", "side_view", "person_missing", "feet_out_of_frame",
+                                        "body_out_of_frame")
+    """Recording issues that make a dancer not scorable when they limit the verdict."""
+
+
+@dataclass(frozen=True)
 class Config:
     """The effective configuration of one run; ``Config()`` is the defaults."""
 
@@ -155,10 +226,12 @@ class Config:
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     plie: PlieConfig = field(default_factory=PlieConfig)
     flags: FlagConfig = field(default_factory=FlagConfig)
+    recording: RecordingConfig = field(default_factory=RecordingConfig)
+    multi: MultiConfig = field(default_factory=MultiConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
-        """Nested plain dict (JSON/TOML-able; None values included)."""
-        return dataclasses.asdict(self)
+        """Nested plain dict (JSON/TOML-able: tuples become lists; None values included)."""
+        return _plain(dataclasses.asdict(self))
 
     def merged(self, overrides: Mapping[str, Any]) -> Config:
         """A copy with ``overrides`` deep-merged in.
@@ -190,6 +263,14 @@ def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | N
 
 
 _T = TypeVar("_T")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _undot(overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -230,6 +311,8 @@ def _coerce(value: Any, hint: Any, path: str) -> Any:
         if "None" in text:
             return None
         raise InputError(f"Configuration '{path}' cannot be empty.", "Give it a value.")
+    if text.startswith("tuple") and isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
     for kind in (bool, int, float, str):
         if kind.__name__ in text.replace("None", ""):
             try:

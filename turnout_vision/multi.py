@@ -9,7 +9,7 @@ Three steps, each usable alone:
 2. ``split_dancers(frames)`` links the poses into tracks (``tracking.assign_tracks``: Hungarian
    assignment on position and body proportions, track birth and death), merges fragments of one
    dancer that the tracker split (``tracking.merge_fragments``), drops spurious tracks (seen for less
-   than ``MultiParams.min_track_s``) and returns one ``Dancer`` per remaining track, numbered left to
+   than ``MultiConfig.min_track_s``) and returns one ``Dancer`` per remaining track, numbered left to
    right in the first frame where she appears ("dancer 1", "dancer 2", ...), each with her own
    single-person ``PoseSequence`` on the video's full timeline (NaN where she is not seen).
 3. ``analyze_dancers(dancers, config)`` runs the recording checks and the analysis core on each
@@ -43,11 +43,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import landmarks as lm
-from .config import Config, ModelConfig
+from .config import Config, ModelConfig, MultiConfig
 from .errors import EXIT_NO_PLIE, EXIT_OK, InputError
 from .landmarks import NUM_LANDMARKS
 from .sequence import PoseSequence
-from .tracking import MergeParams, TrackingParams, assign_tracks, merge_fragments, split_tracks
+from .tracking import assign_tracks, merge_fragments, split_tracks
 
 MULTI_NPZ_FORMAT_VERSION = 1
 MULTI_LANDMARKS_NAME = "landmarks_multi.npz"
@@ -213,22 +213,7 @@ def extract_multi(source: str | Path | Any, config: Config | ModelConfig | None 
 
 # ------------------------------------------------------------------------------------------ dancers
 
-@dataclass(frozen=True)
-class MultiParams:
-    """How poses become dancers and when a dancer can be scored."""
 
-    tracking: TrackingParams = field(default_factory=TrackingParams)
-    merge: MergeParams = field(default_factory=MergeParams)
-    duplicate_distance: float = 0.35
-    """Two poses of one frame closer than this (mean core-landmark distance in body sizes) are one person."""
-    min_track_s: float = 0.5
-    """Tracks seen for less than this (and fewer than ``min_track_frames``) are spurious detections: dropped."""
-    min_track_frames: int = 8
-    min_seen_frac: float = 0.5
-    """A dancer seen in fewer than this fraction of the video's frames is not scorable (mostly out of view)."""
-    blocking_issues: tuple[str, ...] = ("no_person", "side_view", "person_missing", "feet_out_of_frame",
-                                        "body_out_of_frame")
-    """Recording issues that make a dancer not scorable when they limit the verdict."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -282,11 +267,11 @@ class DancerSplit:
     info: Mapping[str, Any]
 
 
-def split_dancers(frames: MultiPoseFrames, params: MultiParams | None = None) -> DancerSplit:
+def split_dancers(frames: MultiPoseFrames, params: MultiConfig | None = None) -> DancerSplit:
     """Identities across frames -> one ``Dancer`` per person (see the module docstring)."""
     from .tracking import drop_duplicates
 
-    p = params or MultiParams()
+    p = params or MultiConfig()
     xy = np.array(frames.image_xy)
     keep = drop_duplicates(xy, frames.visibility, p.duplicate_distance)
     present = ~np.isnan(xy[..., 0]).all(axis=-1)
@@ -373,7 +358,7 @@ def _not_scorable(sentence: str) -> str:
     return "Not scorable: " + (sentence[:1].lower() + sentence[1:] if sentence[1:2].islower() else sentence)
 
 
-def _judge(dancer: Dancer, result: Any, recording: Any, params: MultiParams) -> tuple[str, str]:
+def _judge(dancer: Dancer, result: Any, recording: Any, params: MultiConfig) -> tuple[str, str]:
     if dancer.out_of_view_reason:
         return "not_scorable", dancer.out_of_view_reason
     blocking = [i for i in recording.issues if i.code in params.blocking_issues and i.limits_verdict]
@@ -389,18 +374,18 @@ def _judge(dancer: Dancer, result: Any, recording: Any, params: MultiParams) -> 
 def analyze_dancers(dancers: Sequence[Dancer], config: Config | None = None, *,
                     brightness: NDArray[np.float64] | None = None,
                     camera_step_px: NDArray[np.float64] | None = None,
-                    params: MultiParams | None = None,
+                    params: MultiConfig | None = None,
                     results: Sequence[Any] | None = None) -> list[DancerResult]:
     """Recording checks and the analysis core for each dancer (``results``: already computed
     ``AnalysisResult``s, one per dancer). Never raises for a dancer who cannot be scored."""
     from .analysis.core import analyze
-    from .analysis.recording import RecordingCheckConfig, check_recording
+    from .analysis.recording import check_recording
     from .report.advice import Verdict, make_verdict
     from .report.view import build_view
 
     cfg = config or Config()
-    p = params or MultiParams()
-    rec_cfg = getattr(cfg, "recording", None) or RecordingCheckConfig()
+    p = params or cfg.multi
+    rec_cfg = cfg.recording
     out = []
     for i, dancer in enumerate(dancers):
         result = results[i] if results is not None else analyze(dancer.sequence, cfg)
@@ -654,7 +639,7 @@ def analyze_class_video(
     json_only: bool = False,
     progress: ProgressFn | None = None,
     frames: MultiPoseFrames | None = None,
-    params: MultiParams | None = None,
+    params: MultiConfig | None = None,
 ) -> Any:
     """Analyse a class video (several dancers) and write its outputs (module docstring); returns a
     ``pipeline.PipelineOutcome`` whose ``result_json`` holds the ``dancers`` list. ``frames``: poses
@@ -668,7 +653,7 @@ def analyze_class_video(
     from .report.view import build_view
 
     config = config or Config()
-    p = params or MultiParams()
+    p = params or config.multi
     video, out = resolve_paths(video, out_dir, force)
     if quiet:
         progress = None
@@ -793,5 +778,5 @@ def _dancer_section(r: DancerResult, view: Any, k: int, stills: Mapping[tuple[in
     return _section(doc, d.id)
 
 
-__all__ = ["Dancer", "DancerResult", "DancerSplit", "MultiParams", "MultiPoseFrames", "analyze_class_video",
+__all__ = ["Dancer", "DancerResult", "DancerSplit", "MultiPoseFrames", "analyze_class_video",
            "analyze_dancers", "class_rows", "class_status", "extract_multi", "split_dancers"]

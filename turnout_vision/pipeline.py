@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from . import __version__
 from . import landmarks as lm
-from .analysis.recording import RecordingCheck, RecordingCheckConfig, check_recording
+from .analysis.recording import RecordingCheck, check_recording
 from .config import Config
 from .errors import EXIT_NO_PLIE, EXIT_OK, InputError
 from .sequence import PoseSequence
@@ -523,8 +523,7 @@ def analyze_video(
     if not json_only:
         files["video"] = out / OUTPUT_NAMES["video"]
 
-    rec_cfg = getattr(config, "recording", None) or RecordingCheckConfig()
-    recording = check_recording(sequence, stats.brightness, stats.camera_step_px, rec_cfg)  # type: ignore[arg-type]
+    recording = check_recording(sequence, stats.brightness, stats.camera_step_px, config.recording)
     extra = [str(w) for w in sequence.meta.get("warnings", []) or []]
     view = build_view(result, result_json, sequence.timestamps_s, recording, phase, extra)
     verdict = make_verdict(view)

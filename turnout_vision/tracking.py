@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
+from .config import MergeConfig, TrackingConfig
 from .landmarks import LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER
 
 # Body segments whose lengths, divided by the body size, describe a pose's proportions.
@@ -54,16 +55,7 @@ def _quiet_empty_slices(fn: _Fn) -> _Fn:
     return wrapper  # type: ignore[return-value]
 
 
-@dataclass(frozen=True)
-class TrackingParams:
-    """How readily poses are linked; see the module docstring."""
 
-    max_gap_s: float = 1.5
-    max_cost: float = 1.0
-    appearance_weight: float = 2.0
-    size_weight: float = 2.0
-    """Weight of |log(body size / track's body size)|: dancers at different distances from the
-    camera differ in apparent size."""
 
 
 def _body_size(xy: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -83,7 +75,7 @@ def _proportions(xy: NDArray[np.float64]) -> NDArray[np.float64]:
 def assign_tracks(
     xy_px: NDArray[np.float64],
     timestamps_s: NDArray[np.float64],
-    params: TrackingParams = TrackingParams(),
+    params: TrackingConfig = TrackingConfig(),
 ) -> NDArray[np.int64]:
     """Link the poses of each frame into dancer tracks.
 
@@ -187,19 +179,7 @@ def split_tracks(
     return out
 
 
-@dataclass(frozen=True)
-class MergeParams:
-    """When two tracks that never overlap in time are taken to be one dancer (``merge_fragments``)."""
 
-    max_gap_s: float = 6.0
-    """Fragments further apart in time are never joined."""
-    max_cost: float = 1.2
-    """Largest accepted cost: position jump in body sizes (beyond ``speed_body_per_s`` times the gap)
-    plus ``appearance_weight`` times the difference of body proportions."""
-    speed_body_per_s: float = 0.5
-    """How far (body sizes per second) a dancer may have moved while nobody saw her."""
-    appearance_weight: float = 2.0
-    size_weight: float = 2.0
 
 
 def _track_ends(track_ids: NDArray[np.int64], xy_px: NDArray[np.float64], k: int, last: bool
@@ -222,11 +202,11 @@ def merge_fragments(
     track_ids: NDArray[np.int64],
     xy_px: NDArray[np.float64],
     timestamps_s: NDArray[np.float64],
-    params: MergeParams = MergeParams(),
+    params: MergeConfig = MergeConfig(),
 ) -> NDArray[np.int64]:
     """Join tracks that are one dancer seen twice: a track that ends and a later one that starts near
     where it ended, with the same body proportions, and never overlapping in time (e.g. a dancer
-    hidden behind another for longer than ``TrackingParams.max_gap_s``). Greedy, cheapest join
+    hidden behind another for longer than ``TrackingConfig.max_gap_s``). Greedy, cheapest join
     first; a track is joined at most once at each end. Returns renumbered ids (left to right at first
     appearance, as ``assign_tracks``)."""
     ids = np.asarray(track_ids, dtype=np.int64).copy()

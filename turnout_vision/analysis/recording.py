@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import landmarks as lm
+from ..config import RecordingConfig
 from ..sequence import PoseSequence
 
 _FEET = (lm.LEFT_ANKLE, lm.RIGHT_ANKLE, lm.LEFT_HEEL, lm.RIGHT_HEEL, lm.LEFT_FOOT_INDEX, lm.RIGHT_FOOT_INDEX)
@@ -46,33 +47,7 @@ FRONTAL_SHOULDER_RATIO = 0.42
 """Shoulder width / leg length of an adult seen from the front."""
 
 
-@dataclass(frozen=True)
-class RecordingCheckConfig:
-    """Thresholds of the recording checks (defaults; the lead may move them into ``config.Config``)."""
 
-    edge_margin_frac: float = 0.01
-    """A landmark further than this fraction of the frame size outside the image is out of frame."""
-    min_visibility: float = 0.3
-    min_out_of_frame_s: float = 0.2
-    """Shorter excursions out of frame are ignored (tracking glitches)."""
-    min_person_frac: float = 0.5
-    """Warn when a person is found in fewer than this fraction of the frames."""
-    min_foot_px: float = 35.0
-    """Feet shorter than this (estimated, pixels) limit the verdict."""
-    good_foot_px: float = 60.0
-    """Feet shorter than this get a suggestion to come closer."""
-    frontality_warn: float = 0.8
-    """Below this (~37 degrees from frontal) the view is reported as turned (a warning)."""
-    frontality_refuse: float = 0.55
-    """Below this (~57 degrees from frontal) the view is a side view: no turnout verdict."""
-    max_shift_frac: float = 0.04
-    """Camera moving by more than this fraction of the leg length over the clip is unsteady."""
-    max_jitter_frac: float = 0.006
-    """... or shaking more than this fraction of the leg length from frame to frame (median)."""
-    dark_luma: float = 45.0
-    bright_luma: float = 235.0
-    min_foot_visibility: float = 0.5
-    min_fps: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -140,7 +115,7 @@ def _episodes(mask: NDArray[np.bool_], t: NDArray[np.float64], min_s: float) -> 
 
 
 def _out_of_frame(xy: NDArray[np.float64], vis: NDArray[np.float64], size_wh: NDArray[np.float64],
-                  cfg: RecordingCheckConfig) -> tuple[NDArray[np.bool_], dict[str, NDArray[np.bool_]]]:
+                  cfg: RecordingConfig) -> tuple[NDArray[np.bool_], dict[str, NDArray[np.bool_]]]:
     """(F, J) True where a landmark is outside the frame, and per-edge masks (F,) for any landmark."""
     w, h = float(size_wh[0]), float(size_wh[1])
     mx, my = cfg.edge_margin_frac * w, cfg.edge_margin_frac * h
@@ -198,7 +173,7 @@ def check_recording(
     sequence: PoseSequence,
     brightness: NDArray[np.float64] | None = None,
     camera_step_px: NDArray[np.float64] | None = None,
-    config: RecordingCheckConfig | None = None,
+    config: RecordingConfig | None = None,
 ) -> RecordingCheck:
     """Check whether the recording can support a turnout verdict.
 
@@ -206,7 +181,7 @@ def check_recording(
     ``camera_step_px``: (F, 2) global image translation of each frame relative to the previous one
     (pixels; NaN where not measured, e.g. at cuts), optional. Both come from the video stage (``pipeline.py``).
     """
-    cfg = config or RecordingCheckConfig()
+    cfg = config or RecordingConfig()
     t = sequence.timestamps_s
     n = sequence.n_frames
     xy, vis = sequence.image_xy, sequence.visibility
