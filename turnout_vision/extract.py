@@ -13,7 +13,7 @@ sequence (``video.open_source``) and returns one ``PoseSequence``:
 
 Decoding runs in a background thread that feeds a small bounded queue (``queue_size`` frames), so
 decoding overlaps inference and memory stays flat however long the video is. OpenCV's own thread
-pool is switched off during extraction (see ``_opencv_single_threaded``).
+pool is switched off during extraction (see ``opencv_single_threaded``).
 
 One person: the container holds one pose per frame. With ``num_poses=1`` (the default) MediaPipe's
 pose detector keeps its highest-scoring detection, and in VIDEO mode that person is then tracked
@@ -342,7 +342,7 @@ def prefetch(source: FrameSource, queue_size: int = 4) -> Iterator[Frame]:
 
 
 @contextmanager
-def _opencv_single_threaded() -> Iterator[None]:
+def opencv_single_threaded() -> Iterator[None]:
     """OpenCV's own thread pool off while extracting: its parallel ``cvtColor``/``rotate`` would
     preempt the inference thread (measured: pipeline 93% -> 97% of raw inference on 2 cores), and
     one thread converts a 4K frame faster anyway. FFmpeg's decoding threads are not affected.
@@ -382,7 +382,8 @@ class _Rows:
         return {name: array[: self.n] for name, array in self._data.items()}
 
 
-def _model_config(config: Config | ModelConfig | None) -> ModelConfig:
+def as_model_config(config: Config | ModelConfig | None) -> ModelConfig:
+    """The ``ModelConfig`` of ``config`` (a ``Config``, a ``ModelConfig`` or None for the defaults)."""
     if config is None:
         return ModelConfig()
     return config.model if isinstance(config, Config) else config
@@ -406,7 +407,7 @@ def extract(source: str | Path | int | FrameSource, config: Config | ModelConfig
     >>> seq.image_xy.shape, seq.detected.mean()                   # doctest: +SKIP
     ((174, 33, 2), 0.77)
     """
-    model_config = _model_config(config)
+    model_config = as_model_config(config)
     src = source if isinstance(source, FrameSource) else open_source(source, fps=fps)
     with src:
         resolved = model or resolve_for_config(model_config, log=log)
@@ -416,7 +417,7 @@ def extract(source: str | Path | int | FrameSource, config: Config | ModelConfig
         rows = _Rows(min(expected or 1024, 18_000))  # a container's count can be wrong: cap, then grow
         times: list[float] = []
         multi = detected = 0
-        with PoseTracker(model_config, model=resolved) as tracker, _opencv_single_threaded():
+        with PoseTracker(model_config, model=resolved) as tracker, opencv_single_threaded():
             frames = prefetch(src, queue_size)
             interrupted = False
             try:
@@ -467,7 +468,7 @@ def extract(source: str | Path | int | FrameSource, config: Config | ModelConfig
         "running_mode": "VIDEO",
         "model_config": dataclasses.asdict(model_config),
         "mediapipe_version": mediapipe_version(),
-        "opencv_version": _cv2_version(),
+        "opencv_version": cv2_version(),
         "turnout_vision_version": _version(),
         "warnings": warnings_,
     }
@@ -487,7 +488,8 @@ def extract_to_npz(source: str | Path | int, out: str | Path, config: Config | M
     return sequence
 
 
-def _cv2_version() -> str:
+def cv2_version() -> str:
+    """The installed OpenCV version string."""
     import cv2
 
     return str(cv2.__version__)
@@ -499,4 +501,5 @@ def _version() -> str:
     return __version__
 
 
-__all__ = ["FramePose", "PoseTracker", "extract", "extract_to_npz", "prefetch", "quiet_native_logs"]
+__all__ = ["FramePose", "PoseTracker", "as_model_config", "cv2_version", "extract", "extract_to_npz", "mediapipe_version",
+           "opencv_single_threaded", "prefetch", "quiet_native_logs"]

@@ -160,14 +160,14 @@ def extract_multi(source: str | Path | Any, config: Config | ModelConfig | None 
     >>> frames.image_xy.shape                                   # doctest: +SKIP
     (230, 3, 33, 2)
     """
-    from .extract import (PoseTracker, _cv2_version, _model_config, _opencv_single_threaded, _version,
-                          mediapipe_version, prefetch)
+    from . import __version__
+    from .extract import PoseTracker, as_model_config, cv2_version, mediapipe_version, opencv_single_threaded, prefetch
     from .pose_model import resolve_for_config
     from .video import FrameSource, open_source
 
     if max_dancers < 1:
         raise InputError(f"--max-dancers must be at least 1, got {max_dancers}.", "Give the number of dancers in the class.")
-    model_config = dataclasses.replace(_model_config(config), num_poses=int(max_dancers))
+    model_config = dataclasses.replace(as_model_config(config), num_poses=int(max_dancers))
     src = source if isinstance(source, FrameSource) else open_source(source)
     slots = int(max_dancers)
     data: dict[str, list[NDArray[np.float64]]] = {name: [] for name in _PER_SLOT}
@@ -177,7 +177,7 @@ def extract_multi(source: str | Path | Any, config: Config | ModelConfig | None 
         expected = src.info.frame_count
         if max_frames is not None:
             expected = min(expected, max_frames) if expected else max_frames
-        with PoseTracker(model_config, model=resolved) as tracker, _opencv_single_threaded():
+        with PoseTracker(model_config, model=resolved) as tracker, opencv_single_threaded():
             frames = prefetch(src, queue_size)
             try:
                 for frame in frames:
@@ -204,8 +204,8 @@ def extract_multi(source: str | Path | Any, config: Config | ModelConfig | None 
         "frames_decoded": n, "frames_with_pose": int((counts > 0).sum()),
         "max_dancers": slots, "poses_per_frame_max": int(counts.max()) if n else 0,
         "running_mode": "VIDEO", "model_config": dataclasses.asdict(model_config),
-        "mediapipe_version": mediapipe_version(), "opencv_version": _cv2_version(),
-        "turnout_vision_version": _version(), "warnings": [],
+        "mediapipe_version": mediapipe_version(), "opencv_version": cv2_version(),
+        "turnout_vision_version": __version__, "warnings": [],
     }
     return MultiPoseFrames(**arrays, timestamps_s=np.asarray(times, dtype=float),
                            frame_size_wh=np.asarray((info.width, info.height), dtype=float), meta=meta)
@@ -454,80 +454,16 @@ CLASS_CSV_COLUMNS = ("dancer", "label", "where", "side", "status", "reps", "foot
 
 # ------------------------------------------------------------------------------------------ outputs
 
-def _union_box(boxes: Sequence[NDArray[np.float64]], i: int) -> NDArray[np.float64] | None:
-    rows = [b[i] for b in boxes if i < len(b) and np.isfinite(b[i]).all()]
-    if not rows:
-        return None
-    a = np.stack(rows)
-    return np.concatenate([a[:, :2].min(axis=0), a[:, 2:].max(axis=0)])
-
-
-def _class_video_pass(video: Path, n: int, dancers: Sequence[Dancer], *, out_path: Path | None,
-                      overlays: Sequence[Callable[[int], Any]] | None, still_frames: Mapping[int, list[int]],
-                      progress: ProgressFn | None) -> tuple[Any, dict[tuple[int, int], bytes], int, str]:
-    """Decode the video once: brightness and camera motion (every dancer masked out); with
-    ``out_path``, draw every dancer's overlay and encode the annotated video; JPEG stills cropped to
-    dancer ``d`` at the frames ``still_frames`` maps to ``[d, ...]``. Returns (FrameStats, stills
-    keyed (frame, dancer index), frames written, codec note)."""
-    import cv2
-
-    from .pipeline import FrameStats, _atomic, _Motion, person_boxes
-    from .report.annotate import Annotator
-    from .report.video_out import VideoWriter
-    from .video import open_source
-
-    brightness = np.full(n, np.nan)
-    steps = np.full((n, 2), np.nan)
-    stills: dict[tuple[int, int], bytes] = {}
-    boxes = [person_boxes(d.sequence) for d in dancers]
-    annotator = Annotator()
-    writer = None
-    written, codec = 0, ""
-    with open_source(video) as src:
-        size = (src.info.width, src.info.height)
-        motion = _Motion(size[0])
-        fps = float(src.info.fps or 25.0)
-        if out_path is not None:
-            writer = VideoWriter(_atomic(out_path), fps, size)
-            codec = writer.codec_note
-        try:
-            for frame in src:
-                i = frame.index
-                b, shift = motion.step(frame.image_rgb, _union_box(boxes, i) if i < n else None)
-                if i < n:
-                    brightness[i], steps[i] = b, shift
-                if writer is not None or i in still_frames:
-                    bgr = cv2.cvtColor(frame.image_rgb, cv2.COLOR_RGB2BGR)
-                    if overlays is not None:
-                        for overlay in overlays:
-                            bgr = annotator.annotate(bgr, overlay(i))
-                    if writer is not None:
-                        writer.write(bgr)
-                        written += 1
-                    for d in still_frames.get(i, []):
-                        box = boxes[d][i] if i < n else np.full(4, np.nan)
-                        crop = bgr
-                        if np.isfinite(box).all():
-                            x0, y0 = (max(0, int(v)) for v in box[:2])
-                            x1, y1 = int(min(bgr.shape[1], box[2])), int(min(bgr.shape[0], box[3]))
-                            if x1 - x0 > 16 and y1 - y0 > 16:
-                                crop = bgr[y0:y1, x0:x1]
-                        scale = min(1.0, 720.0 / max(crop.shape[:2]))
-                        small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else crop
-                        ok, jpg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 85])
-                        if ok:
-                            stills[(i, d)] = jpg.tobytes()
-                if progress is not None:
-                    progress("video", i + 1, n)
-        except BaseException:
-            if writer is not None:
-                writer.abort()
-                _atomic(out_path).unlink(missing_ok=True)  # type: ignore[arg-type]
-            raise
-        if writer is not None:
-            writer.close()
-            _atomic(out_path).replace(out_path)  # type: ignore[arg-type]
-    return FrameStats(brightness, steps), stills, written, codec
+def _union_boxes(boxes: Sequence[NDArray[np.float64]], n: int) -> NDArray[np.float64]:
+    """(n, 4) box around every dancer's box seen in each frame (NaN where none is), to mask out of the
+    camera-motion estimate."""
+    out = np.full((n, 4), np.nan)
+    for i in range(n):
+        rows = [b[i] for b in boxes if i < len(b) and np.isfinite(b[i]).all()]
+        if rows:
+            a = np.stack(rows)
+            out[i] = np.concatenate([a[:, :2].min(axis=0), a[:, 2:].max(axis=0)])
+    return out
 
 
 def _dancer_overlay(dancer: Dancer, make: Callable[[int], Any] | None, first: bool, scorable: bool,
@@ -647,8 +583,8 @@ def analyze_class_video(
     from . import __version__
     from .analysis.recording import RecordingCheck
     from .analysis.result import SCHEMA_VERSION
-    from .pipeline import (OUTPUT_NAMES, PipelineOutcome, _clean_json, _overlays, _phase_labels, _smoothed_xy,
-                           _write_json, resolve_paths, versions)
+    from .pipeline import (OUTPUT_NAMES, PipelineOutcome, clean_json, frame_overlays, person_boxes, phase_labels,
+                           resolve_paths, smoothed_xy, versions, video_pass, write_json)
     from .report.csv_out import write_csv
     from .report.view import build_view
 
@@ -676,25 +612,27 @@ def analyze_class_video(
     plie_cfg = getattr(config, "plie", None)
     bottom_frac = getattr(plie_cfg, "bottom_window_frac", 0.25)
     pre_views = [build_view(r, _analysis_json(r), d.sequence.timestamps_s) for d, r in zip(dancers, results, strict=True)]
-    phases = [_phase_labels(v, bottom_frac) for v in pre_views]
-    overlays = None
+    phases = [phase_labels(v, bottom_frac) for v in pre_views]
+    overlays: list[Callable[[int], Any]] = []
     if not json_only:
         # the checks that make a dancer not scorable need no image statistics: judge now, so that the
         # video shows no numbers for her
         first_look = analyze_dancers(dancers, config, params=p, results=results)
-        overlays = []
         for k, (d, r, v, ph) in enumerate(zip(dancers, results, pre_views, phases, strict=True)):
-            make = _overlays(v, r, d.sequence, _smoothed_xy(r, d.sequence, config), ph)
+            make = frame_overlays(v, r, d.sequence, smoothed_xy(r, d.sequence, config), ph)
             overlays.append(_dancer_overlay(d, make, k == 0, first_look[k].status != "not_scorable", n))
-    still_frames: dict[int, list[int]] = {}
+    boxes = [person_boxes(d.sequence) for d in dancers]
+    # stills cropped to the dancer, keyed (frame, dancer index)
+    still_requests: dict[int, list[tuple[tuple[int, int], NDArray[np.float64]]]] = {}
     if not json_only:
         for k, v in enumerate(pre_views):
             for rep in v.reps:
                 if 0 <= rep.bottom_frame < n:
-                    still_frames.setdefault(rep.bottom_frame, []).append(k)
-    stats, stills, written, codec = _class_video_pass(
-        video, n, dancers, out_path=None if json_only else out / CLASS_OUTPUT_NAMES["video"], overlays=overlays,
-        still_frames=still_frames, progress=progress)
+                    still_requests.setdefault(rep.bottom_frame, []).append(((rep.bottom_frame, k),
+                                                                            boxes[k][rep.bottom_frame]))
+    stats, stills, written, codec = video_pass(
+        video, n, mask_boxes=_union_boxes(boxes, n), out_path=None if json_only else out / CLASS_OUTPUT_NAMES["video"],
+        overlays=overlays, stills=still_requests, progress=progress, fps=25.0)
     if not json_only:
         files["video"] = out / CLASS_OUTPUT_NAMES["video"]
 
@@ -725,7 +663,7 @@ def analyze_class_video(
         folder.mkdir(exist_ok=True)
         d.sequence.save_npz(folder / OUTPUT_NAMES["landmarks"])
         single = r.to_dict(include_frames=True)
-        _write_json(_clean_json(single), folder / OUTPUT_NAMES["json"])
+        write_json(clean_json(single), folder / OUTPUT_NAMES["json"])
         if not json_only:
             view = build_view(r.result, _analysis_json(r.result), d.sequence.timestamps_s, r.recording, phases[k])
             write_csv(view, d.sequence.detected, folder / OUTPUT_NAMES["csv"])
@@ -736,8 +674,8 @@ def analyze_class_video(
                        "dancer_folders": [f"dancer_{d.id}" for d in dancers],
                        "annotated_video_frames": written if not json_only else None,
                        "annotated_video_codec": codec or None}
-    data = _clean_json(data)
-    _write_json(data, out / CLASS_OUTPUT_NAMES["json"])
+    data = clean_json(data)
+    write_json(data, out / CLASS_OUTPUT_NAMES["json"])
     files["json"] = out / CLASS_OUTPUT_NAMES["json"]
     if not json_only:
         from .report.html import write_html

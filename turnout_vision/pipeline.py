@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,6 +49,8 @@ OUTPUT_NAMES = {"html": "report.html", "video": "annotated.mp4", "csv": "frames.
 
 ProgressFn = Callable[[str, int, "int | None"], None]
 """progress(stage, frames_done, frames_total_or_None); stages: "pose", "video"."""
+
+_Key = TypeVar("_Key")
 
 
 @dataclass
@@ -121,7 +123,8 @@ def _atomic(path: Path) -> Path:
     return path.with_name(f".{path.name}.partial{path.suffix}")
 
 
-def _write_json(data: Mapping[str, Any], path: Path) -> None:
+def write_json(data: Mapping[str, Any], path: Path) -> None:
+    """Write ``data`` as indented strict JSON, atomically (temporary name, then rename)."""
     tmp = _atomic(path)
     tmp.write_text(json.dumps(data, indent=1, allow_nan=False, default=_json_default) + "\n", encoding="utf-8")
     tmp.replace(path)
@@ -137,14 +140,14 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"not JSON-able: {type(o).__name__}")
 
 
-def _clean_json(x: Any) -> Any:
+def clean_json(x: Any) -> Any:
     """NaN/inf -> None, numpy -> python, recursively (strict JSON)."""
     if isinstance(x, Mapping):
-        return {str(k): _clean_json(v) for k, v in x.items()}
+        return {str(k): clean_json(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
-        return [_clean_json(v) for v in x]
+        return [clean_json(v) for v in x]
     if isinstance(x, np.ndarray):
-        return _clean_json(x.tolist())
+        return clean_json(x.tolist())
     if isinstance(x, np.generic):
         x = x.item()
     if isinstance(x, float) and not np.isfinite(x):
@@ -258,7 +261,7 @@ def person_boxes(sequence: PoseSequence, margin_frac: float = 0.25) -> NDArray[n
     return out
 
 
-def _phase_labels(view: Any, bottom_frac: float) -> list[str]:
+def phase_labels(view: Any, bottom_frac: float) -> list[str]:
     """Per-frame overlay label: "plié 2: down" inside a plié, else the core's phase ("standing")."""
     t = view.times_s
     core = list(view.phase) if view.phase is not None else None
@@ -324,8 +327,8 @@ def _apply_h(H: NDArray[np.float64], xy: NDArray[np.float64]) -> NDArray[np.floa
     return p[..., :2] / p[..., 2:3]
 
 
-def _overlays(view: Any, result: Any, sequence: PoseSequence, image_xy: NDArray[np.float64],
-              phase: list[str]) -> Callable[[int], Any]:
+def frame_overlays(view: Any, result: Any, sequence: PoseSequence, image_xy: NDArray[np.float64],
+                   phase: list[str]) -> Callable[[int], Any]:
     """A function frame index -> ``FrameOverlay`` (all numbers computed here, none in the renderer)."""
     from .report.annotate import FrameOverlay
 
@@ -377,7 +380,7 @@ def _overlays(view: Any, result: Any, sequence: PoseSequence, image_xy: NDArray[
     return make
 
 
-def _smoothed_xy(result: Any, sequence: PoseSequence, config: Config | None = None) -> NDArray[np.float64]:
+def smoothed_xy(result: Any, sequence: PoseSequence, config: Config | None = None) -> NDArray[np.float64]:
     """The cleaned, smoothed image landmarks the analysis used (for a steady overlay); raw ones otherwise."""
     if config is not None:
         try:
@@ -402,26 +405,29 @@ def _smoothed_xy(result: Any, sequence: PoseSequence, config: Config | None = No
     return np.asarray(sequence.image_xy)
 
 
-def _video_pass(video: Path, sequence: PoseSequence, *, out_path: Path | None, overlay: Callable[[int], Any] | None,
-                still_frames: Mapping[int, int], progress: ProgressFn | None,
-                fps: float) -> tuple[FrameStats, dict[int, bytes], int, str]:
-    """Decode the video once: brightness and camera motion per frame; with ``out_path`` also draw the
-    overlay and encode the annotated video; JPEG stills of the frames in ``still_frames``."""
+def video_pass(video: Path, n: int, *, mask_boxes: NDArray[np.float64], out_path: Path | None,
+               overlays: Sequence[Callable[[int], Any]],
+               stills: Mapping[int, Sequence[tuple[_Key, NDArray[np.float64] | None]]],
+               progress: ProgressFn | None, fps: float) -> tuple[FrameStats, dict[_Key, bytes], int, str]:
+    """Decode the video once: brightness and camera motion per frame (``mask_boxes``: (n, 4) x0, y0,
+    x1, y1 px masked out of the motion estimate, NaN for none); with ``out_path`` also draw the
+    ``overlays`` (in order) and encode the annotated video atomically at the container's frame rate
+    (``fps`` if it has none). ``stills`` maps a frame index to its still requests ``(key, box)``: a
+    JPEG of that frame (cropped to ``box`` when it is given and finite) is returned under ``key``.
+    Returns (per-frame stats, stills by key, frames written, codec note)."""
     import cv2
 
     from .report.annotate import Annotator
     from .report.video_out import VideoWriter
     from .video import open_source
 
-    n = sequence.n_frames
     brightness = np.full(n, np.nan)
     steps = np.full((n, 2), np.nan)
-    stills: dict[int, bytes] = {}
+    jpegs: dict[_Key, bytes] = {}
     annotator = Annotator()
     writer = None
     written = 0
     codec = ""
-    boxes = person_boxes(sequence)
     with open_source(video) as src:
         size = (src.info.width, src.info.height)
         motion = _Motion(size[0])
@@ -433,23 +439,21 @@ def _video_pass(video: Path, sequence: PoseSequence, *, out_path: Path | None, o
         try:
             for frame in src:
                 i = frame.index
-                b, shift = motion.step(frame.image_rgb, boxes[i] if i < n else None)
+                b, shift = motion.step(frame.image_rgb, mask_boxes[i] if i < n else None)
                 if i < n:
                     brightness[i] = b
                     steps[i] = shift
-                if writer is not None or i in still_frames:
+                if writer is not None or i in stills:
                     bgr = cv2.cvtColor(frame.image_rgb, cv2.COLOR_RGB2BGR)
-                    if overlay is not None:
+                    for overlay in overlays:
                         bgr = annotator.annotate(bgr, overlay(i))
                     if writer is not None:
                         writer.write(bgr)
                         written += 1
-                    if i in still_frames:
-                        scale = min(1.0, 720.0 / max(bgr.shape[:2]))
-                        small = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else bgr
-                        ok, jpg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 85])
-                        if ok:
-                            stills[i] = jpg.tobytes()
+                    for key, box in stills.get(i, ()):
+                        jpg = _still_jpeg(bgr, box)
+                        if jpg is not None:
+                            jpegs[key] = jpg
                 if progress is not None:
                     progress("video", i + 1, n)
         except BaseException:
@@ -460,7 +464,24 @@ def _video_pass(video: Path, sequence: PoseSequence, *, out_path: Path | None, o
         if writer is not None:
             writer.close()
             _atomic(out_path).replace(out_path)  # type: ignore[arg-type]
-    return FrameStats(brightness, steps), stills, written, codec
+    return FrameStats(brightness, steps), jpegs, written, codec
+
+
+def _still_jpeg(bgr: NDArray[np.uint8], box: NDArray[np.float64] | None) -> bytes | None:
+    """A JPEG still (at most 720 px), cropped to ``box`` (x0, y0, x1, y1 px) when it is finite and
+    more than 16 px each way inside the frame; None if encoding fails."""
+    import cv2
+
+    crop = bgr
+    if box is not None and np.isfinite(box).all():
+        x0, y0 = (max(0, int(v)) for v in box[:2])
+        x1, y1 = int(min(bgr.shape[1], box[2])), int(min(bgr.shape[0], box[3]))
+        if x1 - x0 > 16 and y1 - y0 > 16:
+            crop = bgr[y0:y1, x0:x1]
+    scale = min(1.0, 720.0 / max(crop.shape[:2]))
+    small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else crop
+    ok, jpg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return jpg.tobytes() if ok else None
 
 
 # ------------------------------------------------------------------------------------------ main entry
@@ -512,14 +533,15 @@ def analyze_video(
 
     view = build_view(result, result_json, sequence.timestamps_s)
     plie_cfg = getattr(config, "plie", None)
-    phase = _phase_labels(view, getattr(plie_cfg, "bottom_window_frac", 0.25))
+    phase = phase_labels(view, getattr(plie_cfg, "bottom_window_frac", 0.25))
     still_frames = {r.bottom_frame: r.index for r in view.reps if 0 <= r.bottom_frame < sequence.n_frames}
     fps = float(sequence.meta.get("source_fps") or sequence.fps or 25.0)
-    image_xy = _smoothed_xy(result, sequence, config)
-    overlay = None if json_only else _overlays(view, result, sequence, image_xy, phase)
-    stats, stills, written, codec = _video_pass(
-        video, sequence, out_path=None if json_only else out / OUTPUT_NAMES["video"], overlay=overlay,
-        still_frames={} if json_only else still_frames, progress=progress, fps=fps)
+    image_xy = smoothed_xy(result, sequence, config)
+    overlay = None if json_only else frame_overlays(view, result, sequence, image_xy, phase)
+    stats, stills, written, codec = video_pass(
+        video, sequence.n_frames, mask_boxes=person_boxes(sequence),
+        out_path=None if json_only else out / OUTPUT_NAMES["video"], overlays=[] if overlay is None else [overlay],
+        stills={} if json_only else {i: [(i, None)] for i in still_frames}, progress=progress, fps=fps)
     if not json_only:
         files["video"] = out / OUTPUT_NAMES["video"]
 
@@ -551,8 +573,8 @@ def analyze_video(
     truth = sample_truth(video)
     if truth is not None:
         data["sample_truth"] = truth
-    data = _clean_json(data)
-    _write_json(data, out / OUTPUT_NAMES["json"])
+    data = clean_json(data)
+    write_json(data, out / OUTPUT_NAMES["json"])
     files["json"] = out / OUTPUT_NAMES["json"]
 
     if not json_only:

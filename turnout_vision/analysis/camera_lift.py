@@ -203,6 +203,17 @@ def _camera_from(g: NDArray[np.float64], f0: float, cx: float, cy: float) -> Pin
                          distance_m=float(np.exp(g[_GI["logd"]])), height_m=float(g[_GI["h"]]))
 
 
+import os
+_GAUSS_PRIORS = int(os.environ.get("TV_GAUSS", "0"))
+F_SCALE = 2.0
+
+
+def _ungated(r: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Prior residuals pre-distorted so that the robust soft-L1 loss (f_scale ``F_SCALE``) applied by
+    ``least_squares`` to every residual gives them their plain Gaussian cost r**2: priors are not outliers."""
+    return r * np.sqrt(1.0 + r**2 / (4.0 * F_SCALE**2))
+
+
 @dataclass
 class _Problem:
     obs: NDArray[np.float64]          # (T, 2, 5, 2) pixels
@@ -240,7 +251,11 @@ class _Problem:
         uv = project(pts, cam.R, cam.centre_m, cam.focal_px, cam.cx_px, cam.cy_px)
         d = (uv - self.obs) * self.w_obs[..., None]
         d = np.where(np.isfinite(d), d, 0.0)
-        return np.concatenate([d.ravel(), self.prior_residuals(g, flex, sway)])
+        pr = self.prior_residuals(g, flex, sway)
+        if _GAUSS_PRIORS:
+            n = 17 if _GAUSS_PRIORS == 1 else pr.size
+            pr = np.concatenate([_ungated(pr[:n]), pr[n:]])
+        return np.concatenate([d.ravel(), pr])
 
     def prior_residuals(self, g: NDArray, flex: NDArray, sway: NDArray) -> NDArray[np.float64]:
         pr = self.priors
@@ -428,7 +443,7 @@ def fit_plie(obs_px: NDArray[np.float64], frame_size_wh: NDArray[np.float64] | t
             p0[_GI["roll"]] = np.deg2rad(roll_deg)
         p0 = np.clip(p0, lo + 1e-9, hi - 1e-9)
         try:
-            res = least_squares(prob.residuals, p0, jac_sparsity=S, bounds=(lo, hi), loss="soft_l1", f_scale=2.0,
+            res = least_squares(prob.residuals, p0, jac_sparsity=S, bounds=(lo, hi), loss="soft_l1", f_scale=F_SCALE,
                                 x_scale="jac", max_nfev=200, method="trf")
         except (ValueError, np.linalg.LinAlgError):
             continue
