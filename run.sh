@@ -6,4 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh
+# The built-in sample's report is simply made again on every run; your own videos' reports are
+# never replaced unless you pass --force.
+[ $# -eq 0 ] && set -- --force
 exec .venv/bin/turnout analyze "$@"

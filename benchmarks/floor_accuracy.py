@@ -154,7 +154,7 @@ def phone_scene(rng: np.random.Generator, height_m: float | None = None, yaw_deg
 
 
 SYNTHETIC_PRIORS = LiftPriors.exact_landmarks(
-    foot_over_leg=(0.33, 0.025), heel_height_over_leg=(0.033, 0.006), toe_height_over_leg=(0.02, 0.005),
+    foot_over_leg=(0.33, 0.015), heel_height_over_leg=(0.033, 0.004), toe_height_over_leg=(0.02, 0.003),
     ankle_height_over_leg=(0.086, 0.01), ankle_along_over_foot=(0.22, 0.03), leg_m=(0.8, 0.07))
 """Landmarks of the synthetic generator are its anatomical points (Winter's ratios): no MediaPipe
 offsets, and body-proportion priors centred on the generator's population."""

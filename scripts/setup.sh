@@ -19,8 +19,13 @@ extras=""
 stamp=".venv/.installed$(echo "$extras" | tr -d '[]')"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "Installing turnout_vision and its pinned dependencies ..."
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
+    # The build back-end's notices are kept in a log; it is shown only if the install fails.
+    if ! { .venv/bin/python -m pip install --disable-pip-version-check --upgrade pip \
+           && .venv/bin/python -m pip install --disable-pip-version-check -e ".${extras}"; } > .venv/install.log 2>&1; then
+        cat .venv/install.log >&2
+        echo "Installing failed (log above, also in .venv/install.log)." >&2
+        exit 1
+    fi
     touch "$stamp"
 fi
 # Builds the pose model on first use (downloads the mediapipe wheel from PyPI once); no-op when cached.

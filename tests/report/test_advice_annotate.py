@@ -43,6 +43,16 @@ def test_all_good_and_rolling_and_hips() -> None:
     assert any(c.startswith("Your hips move during the plié (up to 7°)") for c in v.changes)
 
 
+def test_a_difference_within_its_uncertainty_of_the_threshold_is_not_called_good() -> None:
+    """6° ± 8° of forced turnout may well be 14°: the verdict must not say "comes from the hip"."""
+    unsure = SideView("left", 61.0, 55.0, 6.0, 0.01, float("nan"), 8.0, ())
+    v = make_verdict(_view(unsure, GOOD))
+    assert v.headline.startswith("Turnout probably comes from the hips (1 demi-plié), but the measurement")
+    assert "left leg" in v.headline and "right" not in v.headline
+    assert "cannot be ruled out" in v.per_leg[0] and "probably" not in v.per_leg[1]
+    assert any(c.startswith("To be sure, film again") for c in v.changes)
+
+
 def test_recording_problems_make_the_verdict_tentative_or_absent() -> None:
     feet = RecordingIssue("feet_out_of_frame", "Your feet leave the picture at 00:04.", "Move the camera back.", True)
     v = make_verdict(_view(FORCED, GOOD, issues=[feet]))

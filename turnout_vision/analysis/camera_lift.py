@@ -59,13 +59,16 @@ class LiftPriors:
 
     leg_m: tuple[float, float] = (0.87, 0.08)
     """Thigh + shank (hip-joint landmark to ankle landmark): fixes the metric scale only."""
-    foot_over_leg: tuple[float, float] = (0.30, 0.025)
-    """Foot length (back of the heel -> tip of the toes) over leg length (hip to ankle joint centres)."""
+    foot_over_leg: tuple[float, float] = (0.30, 0.015)
+    """Foot length (back of the heel -> tip of the toes) over leg length (hip to ankle joint centres);
+    sd 0.015 is about 5 % (foot and leg length each vary about 4 % of stature in adults; was 0.025)."""
     half_hip_over_leg: tuple[float, float] = (0.11, 0.03)
     thigh_over_shank: tuple[float, float] = (1.0, 0.1)
-    heel_height_over_leg: tuple[float, float] = (0.044, 0.006)
-    """Height of the back of the heel (the point MediaPipe's heel describes) over leg length."""
-    toe_height_over_leg: tuple[float, float] = (0.018, 0.005)
+    heel_height_over_leg: tuple[float, float] = (0.044, 0.004)
+    """Height of the back of the heel (the point MediaPipe's heel describes) over leg length (sd was
+    0.006: a loose heel/toe height let the fit explain the foot's vertical image extent by a tilted foot
+    instead of its forward extent, over-reading high turnout)."""
+    toe_height_over_leg: tuple[float, float] = (0.018, 0.003)
     """Height of the toe tips above the floor over leg length."""
     ankle_height_over_leg: tuple[float, float] = (0.092, 0.01)
     ankle_along_over_foot: tuple[float, float] = (0.21, 0.03)
@@ -203,14 +206,16 @@ def _camera_from(g: NDArray[np.float64], f0: float, cx: float, cy: float) -> Pin
                          distance_m=float(np.exp(g[_GI["logd"]])), height_m=float(g[_GI["h"]]))
 
 
-import os
-_GAUSS_PRIORS = int(os.environ.get("TV_GAUSS", "0"))
 F_SCALE = 2.0
+"""Soft-L1 scale of the robust loss (in landmark standard deviations)."""
+N_GLOBAL_PRIORS = 17
+"""The first residuals of ``prior_residuals``: priors on the clip's global parameters (camera, body)."""
 
 
 def _ungated(r: NDArray[np.float64]) -> NDArray[np.float64]:
     """Prior residuals pre-distorted so that the robust soft-L1 loss (f_scale ``F_SCALE``) applied by
-    ``least_squares`` to every residual gives them their plain Gaussian cost r**2: priors are not outliers."""
+    ``least_squares`` to every residual gives them their plain Gaussian cost r**2: priors are not outliers
+    (under the robust loss a prior's pull stopped growing beyond about one sd, so tightening it did little)."""
     return r * np.sqrt(1.0 + r**2 / (4.0 * F_SCALE**2))
 
 
@@ -252,9 +257,7 @@ class _Problem:
         d = (uv - self.obs) * self.w_obs[..., None]
         d = np.where(np.isfinite(d), d, 0.0)
         pr = self.prior_residuals(g, flex, sway)
-        if _GAUSS_PRIORS:
-            n = 17 if _GAUSS_PRIORS == 1 else pr.size
-            pr = np.concatenate([_ungated(pr[:n]), pr[n:]])
+        pr = np.concatenate([_ungated(pr[:N_GLOBAL_PRIORS]), pr[N_GLOBAL_PRIORS:]])
         return np.concatenate([d.ravel(), pr])
 
     def prior_residuals(self, g: NDArray, flex: NDArray, sway: NDArray) -> NDArray[np.float64]:
@@ -297,7 +300,7 @@ class _Problem:
     def sparsity(self) -> lil_matrix:
         T = self.T
         n_obs = T * 2 * 5 * 2
-        n_prior_g = 17
+        n_prior_g = N_GLOBAL_PRIORS
         n_pf = T + 2 * (T - 2) + T + (T - 2)
         n_res = n_obs + n_prior_g + n_pf
         n_par = NG + 3 * T

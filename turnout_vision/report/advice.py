@@ -20,6 +20,9 @@ HIPS_NOTE = ("Turnout should come from the hips: rotate the whole leg from the h
              "strains knees, ankles, hips and back over the years; real turnout grows slowly with "
              "strength and flexibility.")
 
+DEFAULT_FORCED_DEG = 10.0
+"""Used only when a result does not carry its configuration (``config.FlagConfig`` holds the default)."""
+
 THRESHOLD_NOTE = ("No validated clinical cut-off exists for forced turnout; the limits used here are "
                   "teaching defaults that can be changed in the configuration.")
 
@@ -47,7 +50,14 @@ def _leg_name(side: str) -> str:
     return {"left": "Left leg", "right": "Right leg"}.get(side, side)
 
 
-def leg_sentence(s: SideView) -> str:
+def undecided(s: SideView, threshold_deg: float) -> bool:
+    """True when forced turnout was not flagged but its one-sigma band reaches the threshold: the
+    measurement cannot tell "from the hip" from "forced" for this leg."""
+    return ("forced_turnout" not in s.flags and np.isfinite(s.forced_turnout_deg) and np.isfinite(s.sd_deg)
+            and s.forced_turnout_deg + s.sd_deg >= threshold_deg)
+
+
+def leg_sentence(s: SideView, threshold_deg: float = DEFAULT_FORCED_DEG) -> str:
     """One sentence (or two) about one leg."""
     name = _leg_name(s.side)
     if not np.isfinite(s.foot_rotation_deg) and not np.isfinite(s.leg_rotation_deg):
@@ -58,12 +68,15 @@ def leg_sentence(s: SideView) -> str:
     sd = f" ± {s.sd_deg:.0f}°" if np.isfinite(s.sd_deg) else ""
     if "forced_turnout" in s.flags:
         parts.append(f"{_deg(s.forced_turnout_deg)}{sd} of the foot's turnout is forced below the hip.")
+    elif undecided(s, threshold_deg):
+        parts.append(f"the turnout probably comes from the hip (foot and leg differ by {_deg(s.forced_turnout_deg)}{sd}), "
+                     f"but within that uncertainty forced turnout above {threshold_deg:.0f}° cannot be ruled out.")
     elif np.isfinite(s.forced_turnout_deg):
         parts.append(f"the turnout comes from the hip (foot and leg differ by {_deg(s.forced_turnout_deg)}{sd}).")
     else:
         parts[0] += "."
-    text = parts[0] + (", so " + parts[1] if len(parts) > 1 and "forced" in parts[1] else
-                       (": " + parts[1] if len(parts) > 1 else ""))
+    joiner = ", so " if "forced_turnout" in s.flags else ": "
+    text = parts[0] + (joiner + parts[1] if len(parts) > 1 else "")
     extra = []
     if "knee_inside_toes" in s.flags:
         extra.append("The knee falls inside the toes at the bottom of the plié.")
@@ -113,8 +126,10 @@ def make_verdict(view: ReportView) -> Verdict:
         headline = "No demi-plié was found in this video, so there is no turnout verdict."
         return Verdict(headline, (), ("Film one or more slow demi-pliés in first position, facing the camera, "
                                       "standing still for a second before and after.",), False, tuple(caveats))
-    per_leg = tuple(leg_sentence(s) for s in view.sides)
+    threshold = float(view.thresholds.get("forced_turnout_deg", DEFAULT_FORCED_DEG))
+    per_leg = tuple(leg_sentence(s, threshold) for s in view.sides)
     changes = changes_for(view)
+    unsure = [s.side for s in view.sides if undecided(s, threshold)]
     forced = [s.side for s in view.sides if "forced_turnout" in s.flags]
     inside = [s.side for s in view.sides if "knee_inside_toes" in s.flags]
     n = sum(1 for r in view.reps if r.kind == "demi")
@@ -125,6 +140,13 @@ def make_verdict(view: ReportView) -> Verdict:
                     "turned out further than the leg rotates from the hip.")
     elif inside:
         headline = f"Knees inside the toes ({plies}): the {' and '.join(inside)} knee does not travel over the toes."
+    elif unsure:
+        headline = (f"Turnout probably comes from the hips ({plies}), but the measurement is not precise enough "
+                    f"to rule out forced turnout in the {' and '.join(unsure)} "
+                    f"{'leg' if len(unsure) == 1 else 'legs'}.")
+        changes.append("To be sure, film again as the recording guide says (camera at knee-to-hip height, "
+                       "2.5-3.5 m away, feet contrasting with the floor), or ask your teacher to watch whether "
+                       "your knees travel over the second toe.")
     elif changes:
         headline = f"Turnout comes from the hips ({plies}), with details to work on below."
     else:
