@@ -301,6 +301,13 @@ def _floor_to_image(result: Any, image_xy: NDArray[np.float64]) -> NDArray[np.fl
             break
     if floor is None:
         return None
+    camera = getattr(getattr(result, "floor_points", None), "camera", None) or {}
+    if {"K", "R_floor_to_cam", "t_floor_to_cam"} <= set(camera):
+        # The floor method's own camera: the exact image of the floor plane z = 0.
+        K, R = np.asarray(camera["K"], float), np.asarray(camera["R_floor_to_cam"], float)
+        H = K @ np.column_stack([R[:, 0], R[:, 1], np.asarray(camera["t_floor_to_cam"], float)])
+        return H / H[2, 2]
+    # Otherwise fit a map on the feet.
     src, dst = [], []
     for s in range(2):
         for j in (lm.HEEL, lm.FOOT_INDEX):

@@ -20,7 +20,7 @@ RENDERS = Path(__file__).resolve().parents[2].parent / "shared" / "renders"
 
 # the synthetic generator's landmarks are its anatomical points (Winter's ratios): no MediaPipe offsets
 PRIORS = LiftPriors.exact_landmarks(
-    foot_over_leg=(0.33, 0.025), heel_height_over_leg=(0.033, 0.006), toe_height_over_leg=(0.02, 0.005),
+    foot_over_leg=(0.33, 0.015), heel_height_over_leg=(0.033, 0.004), toe_height_over_leg=(0.02, 0.003),
     ankle_height_over_leg=(0.086, 0.01), ankle_along_over_foot=(0.22, 0.03), leg_m=(0.8, 0.07))
 
 
@@ -146,3 +146,13 @@ def test_rendered_clip_end_to_end(name: str) -> None:
     # measured: these clips are within 6 deg (foot) and 3 deg (leg); the margins allow for model drift
     assert np.all(np.abs(F - truth["F"]) < 10.0), F
     assert np.all(np.abs(H - truth["H"]) < 7.0), H
+
+
+def test_priors_keep_their_gaussian_cost_under_the_robust_loss():
+    """The soft-L1 loss applied by least_squares to a pre-distorted prior residual gives back r**2."""
+    from turnout_vision.analysis.camera_lift import F_SCALE, _ungated
+
+    r = np.linspace(-12.0, 12.0, 25)
+    rp = _ungated(r)
+    rho = 2.0 * F_SCALE**2 * (np.sqrt(1.0 + (rp / F_SCALE) ** 2) - 1.0)
+    assert np.allclose(rho, r**2)
