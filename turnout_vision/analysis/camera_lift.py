@@ -106,6 +106,14 @@ class LiftPriors:
         return cls(**base)
     pixel_sd: tuple[float, float, float, float, float] = (6.0, 8.0, 6.0, 8.0, 10.0)
     """Landmark noise per joint (hip, knee, ankle, heel, foot_index) in pixels at 1000 px leg length."""
+    body_prior_weight: float = 3.0
+    """Multiplies the residuals of the priors on the camera and body (not the per-frame ones), i.e. their
+    sds are divided by it against the landmarks. MediaPipe's errors repeat from frame to frame (the same
+    planted foot, the same lighting), so 60 frames are worth far fewer independent ones, and at weight 1
+    the landmarks' systematic errors overruled the body and camera priors (foot length 0.25-0.36 of the
+    leg, toes sunk into the floor, camera 0.6-1.0 m high whatever the truth). 3 was chosen on the renders
+    leave-one-clip-out (docs/readme/floor_method.md); the synthetic sweep improves with it too. On the one
+    real clip checked by hand (dark shoes) 1-1.5 agreed better: lower it if real footage disagrees."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -257,7 +265,7 @@ class _Problem:
         d = (uv - self.obs) * self.w_obs[..., None]
         d = np.where(np.isfinite(d), d, 0.0)
         pr = self.prior_residuals(g, flex, sway)
-        pr = np.concatenate([_ungated(pr[:N_GLOBAL_PRIORS]), pr[N_GLOBAL_PRIORS:]])
+        pr = np.concatenate([_ungated(self.priors.body_prior_weight * pr[:N_GLOBAL_PRIORS]), pr[N_GLOBAL_PRIORS:]])
         return np.concatenate([d.ravel(), pr])
 
     def prior_residuals(self, g: NDArray, flex: NDArray, sway: NDArray) -> NDArray[np.float64]:

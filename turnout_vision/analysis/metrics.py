@@ -25,10 +25,6 @@ OUT = np.array([1.0, -1.0])
 _F = NDArray[np.float64]
 
 
-def _norm(v: _F) -> _F:
-    return np.sqrt(np.sum(v * v, axis=-1))
-
-
 class _Joints:
     """Coordinates of each joint as contiguous (F, 2) arrays: ``j.x[HIP]`` etc. (one transpose, then
     every operation streams through memory; slicing (F, 2, 5, 3) directly is several times slower)."""
