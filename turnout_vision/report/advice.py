@@ -144,7 +144,7 @@ def make_verdict(view: ReportView) -> Verdict:
         headline = (f"Turnout probably comes from the hips ({plies}), but the measurement is not precise enough "
                     f"to rule out forced turnout in the {' and '.join(unsure)} "
                     f"{'leg' if len(unsure) == 1 else 'legs'}.")
-        changes.append("To be sure, film again as the recording guide says (camera at knee-to-hip height, "
+        changes.append("To be sure, film again as the recording guide says (camera at about hip height, "
                        "2.5-3.5 m away, feet contrasting with the floor), or ask your teacher to watch whether "
                        "your knees travel over the second toe.")
     elif changes:
