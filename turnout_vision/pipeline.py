@@ -283,31 +283,19 @@ def phase_labels(view: Any, bottom_frac: float) -> list[str]:
 
 
 def _floor_to_image(result: Any, image_xy: NDArray[np.float64]) -> NDArray[np.float64] | None:
-    """A 3x3 homography from floor (x, y) metres to image pixels, fitted on the feet; None if unknown."""
+    """A 3x3 homography from floor (x, y) metres to image pixels; None if unknown."""
     import cv2
 
-    floor = None
-    for name in ("floor_points", "floor", "points_m"):
-        obj = getattr(result, name, None)
-        if obj is None:
-            continue
-        pts = getattr(obj, "points_m", obj)
-        try:
-            pts = np.asarray(pts, dtype=float)
-        except (TypeError, ValueError):
-            continue
-        if pts.ndim == 4 and pts.shape[1:] == (2, 5, 3) and pts.shape[0] == image_xy.shape[0]:
-            floor = pts
-            break
-    if floor is None:
+    if result.floor_points is None:
         return None
-    camera = getattr(getattr(result, "floor_points", None), "camera", None) or {}
+    floor = np.asarray(result.floor_points.points_m, dtype=float)
+    camera = result.floor_points.camera
     if {"K", "R_floor_to_cam", "t_floor_to_cam"} <= set(camera):
         # The floor method's own camera: the exact image of the floor plane z = 0.
         K, R = np.asarray(camera["K"], float), np.asarray(camera["R_floor_to_cam"], float)
         H = K @ np.column_stack([R[:, 0], R[:, 1], np.asarray(camera["t_floor_to_cam"], float)])
         return H / H[2, 2]
-    # Otherwise fit a map on the feet.
+    # Otherwise (e.g. the "world" method) fit a map on the feet.
     src, dst = [], []
     for s in range(2):
         for j in (lm.HEEL, lm.FOOT_INDEX):
@@ -319,14 +307,9 @@ def _floor_to_image(result: Any, image_xy: NDArray[np.float64]) -> NDArray[np.fl
     src_a, dst_a = np.concatenate(src), np.concatenate(dst)
     if src_a.shape[0] < 8:
         return None
-    H, _ = cv2.findHomography(src_a.astype(np.float32), dst_a.astype(np.float32), cv2.RANSAC, 6.0)
-    if H is None:
-        return None
-    # the feet barely move in a plié: fall back to an affine map when the homography is degenerate
+    # The feet barely move in a plié, so their points only support an affine map.
     A, _ = cv2.estimateAffine2D(src_a.astype(np.float32), dst_a.astype(np.float32))
-    if A is not None:
-        H = np.vstack([A, [0.0, 0.0, 1.0]])
-    return H
+    return None if A is None else np.vstack([A, [0.0, 0.0, 1.0]])
 
 
 def _apply_h(H: NDArray[np.float64], xy: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -340,12 +323,7 @@ def frame_overlays(view: Any, result: Any, sequence: PoseSequence, image_xy: NDA
     from .report.annotate import FrameOverlay
 
     H = _floor_to_image(result, image_xy)
-    floor = None
-    for name in ("floor_points", "floor"):
-        obj = getattr(result, name, None)
-        if obj is not None and hasattr(obj, "points_m"):
-            floor = np.asarray(obj.points_m, dtype=float)
-            break
+    floor = None if result.floor_points is None else np.asarray(result.floor_points.points_m, dtype=float)
     n = sequence.n_frames
     nan2 = np.full((n, 2), np.nan)
     foot = view.series.get("foot_rotation_deg", nan2)
@@ -388,28 +366,10 @@ def frame_overlays(view: Any, result: Any, sequence: PoseSequence, image_xy: NDA
 
 
 def smoothed_xy(result: Any, sequence: PoseSequence, config: Config | None = None) -> NDArray[np.float64]:
-    """The cleaned, smoothed image landmarks the analysis used (for a steady overlay); raw ones otherwise."""
-    if config is not None:
-        try:
-            from .analysis.core import clean_landmarks
+    """The cleaned, smoothed image landmarks the analysis used (for a steady overlay), (F, 33, 2) pixels."""
+    from .analysis.core import clean_landmarks
 
-            xy = np.asarray(clean_landmarks(sequence, config)[0], dtype=float)
-            if xy.shape == sequence.image_xy.shape:
-                return xy
-        except (ImportError, ValueError):
-            pass
-    for name in ("smoothed_xy", "image_xy_smoothed", "xy_px", "smoothed"):
-        obj = getattr(result, name, None)
-        if obj is None:
-            continue
-        arr = getattr(obj, "image_xy", obj)
-        try:
-            arr = np.asarray(arr, dtype=float)
-        except (TypeError, ValueError):
-            continue
-        if arr.shape == sequence.image_xy.shape:
-            return arr
-    return np.asarray(sequence.image_xy)
+    return np.asarray(clean_landmarks(sequence, config or Config())[0], dtype=float)
 
 
 def video_pass(video: Path, n: int, *, mask_boxes: NDArray[np.float64], out_path: Path | None,

@@ -51,8 +51,8 @@ BUNDLE_MEMBERS = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "models"
 """Where the recipes live (``models/`` at the top of the repository)."""
 
-OFFICIAL_URL = ("https://storage.googleapis.com/mediapipe-models/pose_landmarker/"
-                "pose_landmarker_{complexity}/float16/latest/pose_landmarker_{complexity}.task")
+OFFICIAL_SOURCE = "the MediaPipe Pose Landmarker model page of Google AI Edge"
+"""Where a user finds the official bundles (named, never fetched: nothing here downloads models)."""
 
 _ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 _TFLITE_IDENTIFIER = b"TFL3"
@@ -115,7 +115,7 @@ def load_recipe(complexity: str = "full", recipes_dir: Path | None = None) -> Re
             raise ModelError(
                 f"The '{complexity}' pose model cannot be built here: its network is not published on PyPI.",
                 f"Download the official pose_landmarker_{complexity}.task "
-                f"({OFFICIAL_URL.format(complexity=complexity)}) and pass it with --model or {ENV_TASK}, "
+                f"(from {OFFICIAL_SOURCE}) and pass it with --model or {ENV_TASK}, "
                 "or use the default 'full' model.")
         raise ModelError(f"The model recipe {path} is missing.",
                          "Reinstall turnout_vision from its repository (the recipe lives in models/).")
@@ -314,7 +314,7 @@ def _check_bundle_file(path: Path, origin: str, complexity: str) -> ResolvedMode
     except (zipfile.BadZipFile, OSError) as exc:
         raise ModelError(f"The pose model file {path} ({how}) is not a MediaPipe .task bundle "
                          f"(not a zip archive: {exc}).",
-                         f"Download an official pose_landmarker_*.task ({OFFICIAL_URL.format(complexity='full')}), "
+                         f"Download an official pose_landmarker_*.task (from {OFFICIAL_SOURCE}), "
                          "or leave it out to use the built model.") from exc
     missing = [m for m in BUNDLE_MEMBERS if m not in names]
     if missing:
