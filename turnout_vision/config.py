@@ -74,6 +74,11 @@ class AnalysisConfig:
     min_hip_width_ratio: float = 0.12
     """"camera" method: refuse (side view) when the hips' width in the image is below this fraction of
     the leg length in the image (about 0.25 for a frontal view)."""
+    fit_max_frames: int = 60
+    """"camera" method: at most this many evenly spaced frames enter the least-squares fit."""
+    fit_starts_deg: tuple[float, ...] = (35.0, 60.0, 80.0)
+    """"camera" method: foot rotations the fit starts from (the best fit wins; more starts, fewer
+    local minima, more time). ``turnout live`` uses 20 frames and one start for its quick knee cue."""
 
 
 @dataclass(frozen=True)
@@ -311,8 +316,11 @@ def _coerce(value: Any, hint: Any, path: str) -> Any:
         if "None" in text:
             return None
         raise InputError(f"Configuration '{path}' cannot be empty.", "Give it a value.")
-    if text.startswith("tuple") and isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return tuple(value)
+    if text.startswith("tuple") and isinstance(value, (list, tuple)):
+        if "str" in text and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        if "float" in text and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            return tuple(float(v) for v in value)
     for kind in (bool, int, float, str):
         if kind.__name__ in text.replace("None", ""):
             try:

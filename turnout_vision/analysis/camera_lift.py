@@ -594,7 +594,8 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
         fit = fit_plie(obs, (W, H), vfov_deg=vfov, default_fov_deg=default_vfov,
                        camera_height_m=getattr(cam_cfg, "camera_height_m", None), focal_px=focal,
                        pitch_deg=getattr(cam_cfg, "pitch_deg", None), roll_deg=getattr(cam_cfg, "roll_deg", None),
-                       priors=priors)
+                       priors=priors, max_frames=int(getattr(an_cfg, "fit_max_frames", 60)),
+                       starts_deg=tuple(getattr(an_cfg, "fit_starts_deg", (35.0, 60.0, 80.0))))
     except ValueError as exc:
         return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS,
                            refusal=f"The first-position model could not be fitted to this clip ({exc}).",
