@@ -106,6 +106,7 @@ def test_calibrate_video_uses_the_first_frames_and_fails_clearly(tmp_path) -> No
         writer.write(img)
     writer.release()
     cal = calibrate_video(str(path), "aruco", marker_size_m=0.30)
+    _check_config_from_marker(path, cal)
     assert cal.extra["frames"] == 4
     assert cal.camera_height_m == pytest.approx(1.1, rel=0.08)
     assert cal.pitch_deg == pytest.approx(-20.0, abs=1.5)
@@ -118,3 +119,18 @@ def test_calibrate_video_uses_the_first_frames_and_fails_clearly(tmp_path) -> No
         calibrate_video(str(blank), "aruco")
     with pytest.raises(InputError):
         calibrate_video(str(path), "napkin")
+
+
+def _check_config_from_marker(video, cal) -> None:  # type: ignore[no-untyped-def]
+    """The analysis configuration takes the marker's camera, except a camera height already measured."""
+    from turnout_vision.config import Config
+    from turnout_vision.pipeline import with_floor_calibration
+
+    config, _ = with_floor_calibration(video, Config(), "aruco", 0.30)
+    assert config.camera.camera_height_m == pytest.approx(cal.camera_height_m)
+    assert config.camera.pitch_deg == pytest.approx(cal.pitch_deg)
+    assert config.camera.focal_px == pytest.approx(cal.focal_px)
+    measured = Config().merged({"camera.camera_height_m": 0.9})
+    config, _ = with_floor_calibration(video, measured, "aruco", 0.30)
+    assert config.camera.camera_height_m == 0.9
+    assert config.camera.pitch_deg == pytest.approx(cal.pitch_deg)

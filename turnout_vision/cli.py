@@ -15,7 +15,7 @@ from rich.console import Console
 
 from . import __version__
 from .config import Config, load_config
-from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, TurnoutError
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, InputError, TurnoutError
 
 app = typer.Typer(
     name="turnout",
@@ -181,21 +181,12 @@ def analyze_cmd(
                                       "camera.vfov_deg": vfov, "model.task_path": str(model) if model else None,
                                       "model.num_poses": max_dancers, "camera.camera_height_m": camera_height})
     if floor_marker is not None:
-        from .errors import InputError
+        from .pipeline import with_floor_calibration
 
         if landmarks is not None:
             raise InputError("--floor-marker needs the video, not a landmark file.",
                              "Run `turnout analyze VIDEO --floor-marker ...`, or give --camera-height instead.")
-        from .floor_marker import calibrate_video
-        from .pipeline import resolve_paths
-
-        source, _ = resolve_paths(video, out, True)
-        cal = calibrate_video(str(source), floor_marker, marker_size_m=marker_size,
-                              prior_vfov_deg=cfg.camera.vfov_deg)
-        over = cal.config_overrides()
-        if camera_height is not None:
-            over.pop("camera.camera_height_m")          # a measured height wins over the marker's
-        cfg = cfg.merged(over)
+        cfg, cal = with_floor_calibration(video, cfg, floor_marker, marker_size)
         if not quiet:
             err.print(f"Floor marker ({cal.source}, {cal.extra.get('frames', 1)} frames): camera "
                       f"{cal.camera_height_m:.2f} m high, pitch {cal.pitch_deg:+.1f} deg, focal {cal.focal_px:.0f} px.")

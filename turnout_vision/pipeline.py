@@ -451,6 +451,21 @@ def _still_jpeg(bgr: NDArray[np.uint8], box: NDArray[np.float64] | None) -> byte
     return jpg.tobytes() if ok else None
 
 
+def with_floor_calibration(video: str | Path | None, config: Config, marker: str,
+                           marker_size_m: float = 0.20) -> tuple[Config, Any]:
+    """``config`` with the camera measured from a floor marker ("aruco", "a4" or "letter") in the
+    video's first frames, and the ``FloorCalibration``. A camera height already in ``config``
+    (measured with a tape) wins over the marker's."""
+    from .floor_marker import calibrate_video
+
+    source, _ = resolve_paths(video, None, True)
+    cal = calibrate_video(str(source), marker, marker_size_m=marker_size_m, prior_vfov_deg=config.camera.vfov_deg)
+    overrides = cal.config_overrides()
+    if config.camera.camera_height_m is not None:
+        overrides.pop("camera.camera_height_m", None)
+    return config.merged(overrides), cal
+
+
 # ------------------------------------------------------------------------------------------ main entry
 
 def analyze_video(
