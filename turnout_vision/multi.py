@@ -46,25 +46,17 @@ from . import landmarks as lm
 from .config import Config, ModelConfig, MultiConfig
 from .errors import EXIT_NO_PLIE, EXIT_OK, InputError
 from .landmarks import NUM_LANDMARKS
-from .sequence import PoseSequence
-from .tracking import assign_tracks, merge_fragments, split_tracks
+from .sequence import PER_FRAME_SHAPES, PoseSequence, frozen_array
+from .tracking import assign_tracks, drop_short_tracks, merge_fragments, split_tracks
 
 MULTI_NPZ_FORMAT_VERSION = 1
 MULTI_LANDMARKS_NAME = "landmarks_multi.npz"
 
-_PER_SLOT = {"image_xy": (NUM_LANDMARKS, 2), "image_z": (NUM_LANDMARKS,), "world_xyz": (NUM_LANDMARKS, 3),
-             "visibility": (NUM_LANDMARKS,), "presence": (NUM_LANDMARKS,)}
 
 ProgressFn = Callable[[str, int, "int | None"], None]
 
 
 # ------------------------------------------------------------------------------------------ container
-
-def _frozen(a: Any) -> NDArray[np.float64]:
-    out = np.array(a, dtype=np.float64, copy=True)
-    out.setflags(write=False)
-    return out
-
 
 @dataclass(frozen=True, eq=False)
 class MultiPoseFrames:
@@ -86,18 +78,18 @@ class MultiPoseFrames:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "timestamps_s", _frozen(self.timestamps_s))
+        set_(self, "timestamps_s", frozen_array(self.timestamps_s))
         n = self.timestamps_s.shape[0]
         xy = np.asarray(self.image_xy)
         if xy.ndim != 4 or xy.shape[0] != n or xy.shape[2:] != (NUM_LANDMARKS, 2):
             raise ValueError(f"image_xy must have shape ({n}, slots, {NUM_LANDMARKS}, 2), got {xy.shape}")
         slots = xy.shape[1]
-        for name, tail in _PER_SLOT.items():
-            value = _frozen(getattr(self, name))
+        for name, tail in PER_FRAME_SHAPES.items():
+            value = frozen_array(getattr(self, name))
             if value.shape != (n, slots, *tail):
                 raise ValueError(f"{name} must have shape {(n, slots, *tail)} (frames, slots, ...), got {value.shape}")
             set_(self, name, value)
-        set_(self, "frame_size_wh", _frozen(self.frame_size_wh))
+        set_(self, "frame_size_wh", frozen_array(self.frame_size_wh))
         set_(self, "meta", MappingProxyType(dict(self.meta)))
 
     @property
@@ -115,7 +107,7 @@ class MultiPoseFrames:
 
     def select(self, frames: slice | NDArray[np.bool_] | NDArray[np.intp]) -> MultiPoseFrames:
         """Only the given frames (e.g. ``select(slice(0, 100))``)."""
-        return MultiPoseFrames(**{name: getattr(self, name)[frames] for name in _PER_SLOT},
+        return MultiPoseFrames(**{name: getattr(self, name)[frames] for name in PER_FRAME_SHAPES},
                                timestamps_s=self.timestamps_s[frames], frame_size_wh=self.frame_size_wh,
                                meta=self.meta)
 
@@ -125,7 +117,7 @@ class MultiPoseFrames:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".partial.npz")
         np.savez_compressed(tmp, format_version=np.int64(MULTI_NPZ_FORMAT_VERSION),
-                            **{name: getattr(self, name) for name in _PER_SLOT},
+                            **{name: getattr(self, name) for name in PER_FRAME_SHAPES},
                             timestamps_s=self.timestamps_s, frame_size_wh=self.frame_size_wh,
                             meta_json=np.array(json.dumps(dict(self.meta), default=str)))
         tmp.replace(path)
@@ -141,7 +133,7 @@ class MultiPoseFrames:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
             meta = json.loads(str(arrays["meta_json"])) if "meta_json" in arrays else {}
-            return cls(**{name: arrays[name] for name in _PER_SLOT}, timestamps_s=arrays["timestamps_s"],
+            return cls(**{name: arrays[name] for name in PER_FRAME_SHAPES}, timestamps_s=arrays["timestamps_s"],
                        frame_size_wh=arrays["frame_size_wh"], meta=meta)
         except (KeyError, ValueError, OSError) as exc:
             raise InputError(f"{path} is not a readable multi-dancer landmark file ({exc.__class__.__name__}: {exc}).",
@@ -170,7 +162,7 @@ def extract_multi(source: str | Path | Any, config: Config | ModelConfig | None 
     model_config = dataclasses.replace(as_model_config(config), num_poses=int(max_dancers))
     src = source if isinstance(source, FrameSource) else open_source(source)
     slots = int(max_dancers)
-    data: dict[str, list[NDArray[np.float64]]] = {name: [] for name in _PER_SLOT}
+    data: dict[str, list[NDArray[np.float64]]] = {name: [] for name in PER_FRAME_SHAPES}
     times: list[float] = []
     with src:
         resolved = model or resolve_for_config(model_config)
@@ -182,7 +174,7 @@ def extract_multi(source: str | Path | Any, config: Config | ModelConfig | None 
             try:
                 for frame in frames:
                     poses = tracker.process_all(frame.image_rgb, frame.timestamp_s)[:slots]
-                    for name, tail in _PER_SLOT.items():
+                    for name, tail in PER_FRAME_SHAPES.items():
                         row = np.full((slots, *tail), np.nan)
                         for k, pose in enumerate(poses):
                             row[k] = getattr(pose, name)
@@ -196,7 +188,7 @@ def extract_multi(source: str | Path | Any, config: Config | ModelConfig | None 
                 frames.close()
         info = src.info
     n = len(times)
-    arrays = {name: (np.stack(rows) if rows else np.zeros((0, slots, *_PER_SLOT[name])))
+    arrays = {name: (np.stack(rows) if rows else np.zeros((0, slots, *PER_FRAME_SHAPES[name])))
               for name, rows in data.items()}
     counts = (~np.isnan(arrays["image_xy"]).all(axis=(2, 3))).sum(axis=1) if n else np.zeros(0, int)
     meta: dict[str, Any] = {
@@ -282,17 +274,12 @@ def split_dancers(frames: MultiPoseFrames, params: MultiConfig | None = None) ->
     n_raw = int(raw.max()) + 1 if raw.size else 0
     fps = float(1.0 / np.median(np.diff(t))) if t.size > 1 else 30.0
     min_frames = min(p.min_track_frames, max(2, int(round(p.min_track_s * fps))))
-    counts = np.bincount(raw[raw >= 0], minlength=n_raw) if n_raw else np.zeros(0, int)
-    spurious = np.flatnonzero(counts < min_frames)
-    ids = np.where(np.isin(raw, spurious), -1, raw)
-    n_after_drop = n_raw - spurious.size
+    ids = ids_kept = drop_short_tracks(raw, xy, min_frames)
+    n_after_drop = int(ids.max()) + 1 if ids.size and ids.max() >= 0 else 0
     if n_after_drop:
-        from .tracking import _compact, _number_left_to_right
-
-        ids = _number_left_to_right(_compact(ids), xy)
         ids = merge_fragments(ids, xy, t, p.merge)
     n_tracks = int(ids.max()) + 1 if ids.size and ids.max() >= 0 else 0
-    per_track = split_tracks({name: np.asarray(getattr(frames, name)) for name in _PER_SLOT}, ids)
+    per_track = split_tracks({name: np.asarray(getattr(frames, name)) for name in PER_FRAME_SHAPES}, ids)
     dancers = []
     for k, arrays in enumerate(per_track):
         seq = PoseSequence(image_xy=arrays["image_xy"], world_xyz=arrays["world_xyz"],
@@ -306,7 +293,8 @@ def split_dancers(frames: MultiPoseFrames, params: MultiConfig | None = None) ->
                       f"{p.min_seen_frac:.0%} are needed).")
         dancers.append(Dancer(k + 1, seq, k, reason))
     info = {"poses": int(present.sum()), "duplicate_poses_dropped": n_duplicates, "raw_tracks": n_raw,
-            "spurious_tracks_dropped": int(spurious.size), "spurious_poses_dropped": int(counts[spurious].sum()),
+            "spurious_tracks_dropped": n_raw - n_after_drop,
+            "spurious_poses_dropped": int(np.count_nonzero((raw >= 0) & (ids_kept < 0))),
             "fragments_merged": int(n_after_drop - n_tracks), "dancers": n_tracks,
             "min_track_frames": int(min_frames), "params": dataclasses.asdict(p)}
     return DancerSplit(tuple(dancers), ids, info)
@@ -619,7 +607,7 @@ def analyze_class_video(
         # video shows no numbers for her
         first_look = analyze_dancers(dancers, config, params=p, results=results)
         for k, (d, r, v, ph) in enumerate(zip(dancers, results, pre_views, phases, strict=True)):
-            make = frame_overlays(v, r, d.sequence, smoothed_xy(r, d.sequence, config), ph)
+            make = frame_overlays(v, r, d.sequence, smoothed_xy(r, d.sequence), ph)
             overlays.append(_dancer_overlay(d, make, k == 0, first_look[k].status != "not_scorable", n))
     boxes = [person_boxes(d.sequence) for d in dancers]
     # stills cropped to the dancer, keyed (frame, dancer index)

@@ -365,11 +365,11 @@ def frame_overlays(view: Any, result: Any, sequence: PoseSequence, image_xy: NDA
     return make
 
 
-def smoothed_xy(result: Any, sequence: PoseSequence, config: Config | None = None) -> NDArray[np.float64]:
-    """The cleaned, smoothed image landmarks the analysis used (for a steady overlay), (F, 33, 2) pixels."""
-    from .analysis.core import clean_landmarks
-
-    return np.asarray(clean_landmarks(sequence, config or Config())[0], dtype=float)
+def smoothed_xy(result: Any, sequence: PoseSequence) -> NDArray[np.float64]:
+    """The cleaned, smoothed image landmarks the analysis used (for a steady overlay), (F, 33, 2) pixels;
+    the raw ones when the analysis found no person."""
+    smoothed = result.image_xy_smoothed
+    return np.asarray(sequence.image_xy if smoothed is None else smoothed, dtype=float)
 
 
 def video_pass(video: Path, n: int, *, mask_boxes: NDArray[np.float64], out_path: Path | None,
@@ -518,7 +518,7 @@ def analyze_video(
     phase = phase_labels(view, getattr(plie_cfg, "bottom_window_frac", 0.25))
     still_frames = {r.bottom_frame: r.index for r in view.reps if 0 <= r.bottom_frame < sequence.n_frames}
     fps = float(sequence.meta.get("source_fps") or sequence.fps or 25.0)
-    image_xy = smoothed_xy(result, sequence, config)
+    image_xy = smoothed_xy(result, sequence)
     overlay = None if json_only else frame_overlays(view, result, sequence, image_xy, phase)
     stats, stills, written, codec = video_pass(
         video, sequence.n_frames, mask_boxes=person_boxes(sequence),

@@ -39,7 +39,7 @@ from .landmarks import NUM_LANDMARKS
 
 NPZ_FORMAT_VERSION = 1
 
-_PER_FRAME_SHAPES: dict[str, tuple[int, ...]] = {
+PER_FRAME_SHAPES: dict[str, tuple[int, ...]] = {  # trailing shape of each per-frame array
     "image_xy": (NUM_LANDMARKS, 2),
     "image_z": (NUM_LANDMARKS,),
     "world_xyz": (NUM_LANDMARKS, 3),
@@ -48,7 +48,8 @@ _PER_FRAME_SHAPES: dict[str, tuple[int, ...]] = {
 }
 
 
-def _frozen(array: Any) -> NDArray[np.float64]:
+def frozen_array(array: Any) -> NDArray[np.float64]:
+    """A read-only float64 copy."""
     out = np.array(array, dtype=np.float64, copy=True)
     out.setflags(write=False)
     return out
@@ -72,17 +73,17 @@ class PoseSequence:
         if n < 0:
             raise ValueError(f"timestamps_s must have shape (frames,), got {np.shape(self.timestamps_s)}")
         set_ = object.__setattr__
-        set_(self, "timestamps_s", _frozen(self.timestamps_s))
+        set_(self, "timestamps_s", frozen_array(self.timestamps_s))
         if self.image_z is None:
             set_(self, "image_z", np.full((n, NUM_LANDMARKS), np.nan))
         if self.presence is None:
             set_(self, "presence", np.full((n, NUM_LANDMARKS), np.nan))
-        for name, tail in _PER_FRAME_SHAPES.items():
-            value = _frozen(getattr(self, name))
+        for name, tail in PER_FRAME_SHAPES.items():
+            value = frozen_array(getattr(self, name))
             if value.shape != (n, *tail):
                 raise ValueError(f"{name} must have shape {(n, *tail)} (frames, ...), got {value.shape}")
             set_(self, name, value)
-        size = _frozen(self.frame_size_wh)
+        size = frozen_array(self.frame_size_wh)
         if size.shape != (2,) or not np.all(size > 0):
             raise ValueError(f"frame_size_wh must be 2 positive numbers (width, height), got {size}")
         set_(self, "frame_size_wh", size)

@@ -261,6 +261,14 @@ def merge_fragments(
     return _number_left_to_right(_compact(merged), xy_px)
 
 
+def drop_short_tracks(ids: NDArray[np.int64], xy_px: NDArray[np.float64], min_frames: int) -> NDArray[np.int64]:
+    """``ids`` (frames, slots) with tracks seen in fewer than ``min_frames`` frames removed (-1; spurious
+    detections) and the rest renumbered left to right at first appearance."""
+    counts = np.bincount(ids[ids >= 0]) if (ids >= 0).any() else np.zeros(0, int)
+    kept = np.where(np.isin(ids, np.flatnonzero(counts < min_frames)), -1, ids)
+    return _number_left_to_right(_compact(kept), xy_px)
+
+
 def _compact(ids: NDArray[np.int64]) -> NDArray[np.int64]:
     """Ids renumbered 0..k-1 in order of their old value (-1 stays -1)."""
     used = np.unique(ids[ids >= 0])

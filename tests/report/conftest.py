@@ -26,6 +26,7 @@ class HandMadeResult:
     frame_flags: dict[str, np.ndarray]
     floor_points: Any
     json: dict[str, Any] = field(default_factory=dict)
+    image_xy_smoothed: Any = None  # the report then draws the raw landmarks
 
     def to_dict(self) -> dict[str, Any]:
         return self.json

@@ -243,7 +243,7 @@ def analyze(sequence: PoseSequence, config: Config | None = None, *, lifter: Lif
     }
     return AnalysisResult(status=status, status_reason=status_reason, method=method, warnings=warns, reps=rep_json,
                           rejected_movements=rej_json, summary=summary, flags=flags, frames=frames,
-                          frame_flags=frame_flags, floor_points=floor, **base)
+                          frame_flags=frame_flags, floor_points=floor, image_xy_smoothed=xy, **base)
 
 
 def _empty_summary(reason: str) -> dict[str, Any]:

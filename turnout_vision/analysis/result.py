@@ -104,6 +104,8 @@ class AnalysisResult:
     frames: Mapping[str, NDArray[Any]]
     frame_flags: Mapping[str, NDArray[np.bool_]] = field(default_factory=dict)
     floor_points: FloorPoints | None = None
+    image_xy_smoothed: NDArray[np.float64] | None = None
+    """(F, 33, 2) the cleaned, smoothed image landmarks the analysis used (pixels); None without a person."""
     tool_version: str = ""
     schema_version: str = SCHEMA_VERSION
 
