@@ -126,3 +126,24 @@ def test_video_writer_frame_count(tmp_path, size) -> None:  # type: ignore[no-un
         n += 1
     assert n == 12 and cap.get(cv2.CAP_PROP_FPS) == pytest.approx(29.97, abs=0.01)
     cap.release()
+
+
+def test_video_writer_keeps_colours(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Frames go to the encoder as yuv420p: blue, green, red and grey blocks decode as themselves
+    (swapped chroma planes or a wrong range would shift them by tens of levels)."""
+    import cv2
+
+    from turnout_vision.report.video_out import VideoWriter
+
+    colours = np.array([(200, 40, 30), (30, 180, 60), (40, 50, 210), (128, 128, 128)], np.uint8)  # BGR
+    frame = np.repeat(np.repeat(colours[None], 64, axis=0), 64, axis=1)      # (64, 256, 3) four blocks
+    path = tmp_path / "c.mp4"
+    with VideoWriter(path, 25.0, (256, 64)) as w:
+        for _ in range(5):
+            w.write(frame)
+    cap = cv2.VideoCapture(str(path))
+    ok, decoded = cap.read()
+    cap.release()
+    assert ok
+    centres = decoded[16:48].reshape(32, 4, 64, 3)[:, :, 16:48].mean(axis=(0, 2))   # (4, 3) per block
+    np.testing.assert_allclose(centres, colours.astype(float), atol=6.0)
