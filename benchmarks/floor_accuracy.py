@@ -72,7 +72,7 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
         return {}
     cfg = Config()
     threshold = cfg.flags.forced_turnout_deg
-    rows, eF, eH, flags_ok, flags_n = [], [], [], 0, 0
+    rows, eF, eH, sds, flags_ok, flags_n = [], [], [], [], 0, 0
     per_clip = loo_priors(cache, priors) if loo else {}
     if not quiet:
         print(f"{'clip':10s} {'F':>5s} {'H':>5s} {'h_m':>5s} {'yaw':>5s} | {'F est L/R':>12s} {'H est L/R':>12s} "
@@ -95,6 +95,7 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
             print(f"{clip.stem:10s} REFUSED: {fp.refusal}")
             eF += [np.nan, np.nan]
             eH += [np.nan, np.nan]
+            sds += [np.nan, np.nan]
             continue
         F = np.asarray(fp.camera["foot_rotation_deg"])
         H = np.asarray(fp.camera["leg_rotation_deg"])
@@ -102,6 +103,7 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
         forced_est = F - H
         eF += list(F - p["F"])
         eH += list(H - p["H"])
+        sds += list(np.nanmedian(fp.angle_sd_deg, axis=0))
         scored = abs(forced_true) >= FORCED_MIN or forced_true == 0
         ok = None
         if scored:
@@ -123,7 +125,16 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
     print(f"  foot rotation: {_summary(eF)} deg   (mean signed {np.nanmean(eF):+.1f})")
     print(f"  leg rotation:  {_summary(eH)} deg   (mean signed {np.nanmean(eH):+.1f})")
     print(f"  forced-turnout flag right on {flags_ok}/{flags_n} scored clips (|forced| >= {FORCED_MIN:.0f} or 0)")
-    return {"rows": rows, "eF": eF, "eH": eH, "flags": (flags_ok, flags_n)}
+    print(_coverage(np.concatenate([eF, eH]), np.concatenate([sds, sds])))
+    return {"rows": rows, "eF": eF, "eH": eH, "sd": np.array(sds), "flags": (flags_ok, flags_n)}
+
+
+def _coverage(err: np.ndarray, sd: np.ndarray) -> str:
+    """How well the stated one-sigma uncertainty ``sd`` describes the errors ``err`` (both per side)."""
+    ok = np.isfinite(err) & np.isfinite(sd)
+    z = np.abs(err[ok]) / sd[ok]
+    return (f"  stated uncertainty (foot and leg): median {np.median(sd[ok]):.1f} deg; |error| within 1 sd for "
+            f"{np.mean(z <= 1):.0%}, within 2 sd for {np.mean(z <= 2):.0%} (68 % and 95 % if well calibrated)")
 
 
 # ---------------------------------------------------------------------------------------------- synthetic
@@ -153,11 +164,10 @@ def phone_scene(rng: np.random.Generator, height_m: float | None = None, yaw_deg
     return sy.Scene(body=body, motion=motion, camera=cam, noise=noise)
 
 
-SYNTHETIC_PRIORS = LiftPriors.exact_landmarks(
-    foot_over_leg=(0.33, 0.015), heel_height_over_leg=(0.033, 0.004), toe_height_over_leg=(0.02, 0.003),
-    ankle_height_over_leg=(0.086, 0.01), ankle_along_over_foot=(0.22, 0.03), leg_m=(0.8, 0.07))
-"""Landmarks of the synthetic generator are its anatomical points (Winter's ratios): no MediaPipe
-offsets, and body-proportion priors centred on the generator's population."""
+def _synthetic_priors():
+    from turnout_vision import synthetic as sy
+
+    return sy.lift_priors()
 
 
 def synthetic(n: int, seed: int, known: set[str]) -> dict:
@@ -178,16 +188,17 @@ def synthetic(n: int, seed: int, known: set[str]) -> dict:
         if "height" in known:
             over["camera.camera_height_m"] = scene.camera.height_m
         cfg = Config().merged(over) if over else Config()
-        fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, cfg, priors=SYNTHETIC_PRIORS)
+        fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, cfg, priors=_synthetic_priors())
         tF = clip.truth.foot_rotation_deg[0]
         tH = clip.truth.leg_rotation_deg
         if fp.refusal:
             recs.append(dict(h=scene.camera.height_m, yaw=scene.camera.yaw_deg, eF=[np.nan] * 2, eH=[np.nan] * 2,
-                             refused=True))
+                             sd=[np.nan] * 2, refused=True))
             continue
         recs.append(dict(h=scene.camera.height_m, yaw=scene.camera.yaw_deg, refused=False,
                          eF=list(np.asarray(fp.camera["foot_rotation_deg"]) - tF),
-                         eH=list(np.asarray(fp.camera["leg_rotation_deg"]) - tH)))
+                         eH=list(np.asarray(fp.camera["leg_rotation_deg"]) - tH),
+                         sd=list(np.nanmedian(fp.angle_sd_deg, axis=0))))
     eF = np.array([r["eF"] for r in recs], float)
     eH = np.array([r["eH"] for r in recs], float)
     hs = np.array([r["h"] for r in recs])
@@ -197,6 +208,8 @@ def synthetic(n: int, seed: int, known: set[str]) -> dict:
           f"{', '.join(sorted(known)) or 'nothing'}, {time.time() - t0:.0f} s; |error| median / p95, per side:")
     print(f"  foot rotation: {_summary(eF)} deg   (mean signed {np.nanmean(eF):+.1f})")
     print(f"  leg rotation:  {_summary(eH)} deg   (mean signed {np.nanmean(eH):+.1f})")
+    sd = np.array([r["sd"] for r in recs], float)
+    print(_coverage(np.concatenate([eF.ravel(), eH.ravel()]), np.concatenate([sd.ravel(), sd.ravel()])))
     print("\n  camera height (m) | clips | foot rot. med / p95 | leg rot. med / p95")
     for lo, hi in ((0.5, 0.75), (0.75, 1.0), (1.0, 1.25), (1.25, 1.6)):
         m = (hs >= lo) & (hs < hi)

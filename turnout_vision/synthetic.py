@@ -72,6 +72,11 @@ OUT = np.array([1.0, -1.0])
 
 MOVEMENTS = ("plie", "grand_plie", "standing", "weight_shift", "tendu")
 
+HEEL_HEIGHT_M = 0.025
+"""Height of the heel landmark (back of the heel) above the floor, foot flat."""
+TOE_HEIGHT_M = 0.015
+"""Height of the foot_index landmark (toe tips) above the floor."""
+
 
 # ---------------------------------------------------------------------------------------------- params
 @dataclass(frozen=True)
@@ -333,7 +338,7 @@ def _legs(scene: Scene, t: NDArray, phase: NDArray, rep: NDArray) -> dict[str, N
     b, m = scene.body, scene.motion
     n = t.size
     thigh, shank, lf, ah, hw = b.thigh_m, b.shank_m, b.foot_length_m, b.ankle_height_m, b.hip_width_m
-    heel_z, toe_z = 0.025, 0.015
+    heel_z, toe_z = HEEL_HEIGHT_M, TOE_HEIGHT_M
     foot_rot = np.broadcast_to(np.asarray(m.foot_rotation_deg, float), (n, 2))
     leg_rot = np.asarray(m.leg_rotation_deg, float)
     u = _side_dir(foot_rot)                        # (F, 2, 3) foot axis
@@ -447,12 +452,12 @@ def _tendu_finish(scene: Scene, rep, prof, hip, ankle, heel, toe, u):
     az = np.where(prof > 0, az, ah)
     ankle, heel, toe = ankle.copy(), heel.copy(), toe.copy()
     ankle[idx, work, 2] = az
-    a_t, c_t = (1 - b.heel_to_ankle_frac) * lf, 0.015 - ah
+    a_t, c_t = (1 - b.heel_to_ankle_frac) * lf, TOE_HEIGHT_M - ah
     r_t = np.hypot(a_t, c_t)
     alpha = np.arctan2(a_t, c_t)
-    phi = np.arccos(np.clip((0.015 - az) / r_t, -1, 1)) - alpha     # plantar flexion that keeps the toe down
+    phi = np.arccos(np.clip((TOE_HEIGHT_M - az) / r_t, -1, 1)) - alpha     # plantar flexion that keeps the toe down
     uw = u[idx, work]
-    for out, (a_, c_) in ((toe, (a_t, c_t)), (heel, (-b.heel_to_ankle_frac * lf, 0.025 - ah))):
+    for out, (a_, c_) in ((toe, (a_t, c_t)), (heel, (-b.heel_to_ankle_frac * lf, HEEL_HEIGHT_M - ah))):
         along = a_ * np.cos(phi) + c_ * np.sin(phi)
         up = -a_ * np.sin(phi) + c_ * np.cos(phi)
         out[idx, work] = ankle[idx, work] + along[:, None] * uw + up[:, None] * np.array([0, 0, 1.0])
@@ -693,3 +698,21 @@ def random_scene(rng: np.random.Generator, kind: str = "plie", max_tries: int = 
 
 __all__ = ["Body", "Camera", "Motion", "MOVEMENTS", "Noise", "OUT", "Scene", "SyntheticClip", "TruePlie", "Truth",
            "camera_matrices", "generate", "legs_in_frame", "project", "random_scene"]
+
+
+def lift_priors(body: Body | None = None) -> Any:
+    """The camera method's priors for this generator's clips (``analysis.camera_lift.LiftPriors``).
+
+    The generator's landmarks are its anatomical points, so there are no MediaPipe offsets, and the
+    body-proportion means are this generator's own (``Body`` defaults, Winter's ratios): foot / leg
+    0.152 / 0.491 = 0.31, heel and toe heights ``HEEL_HEIGHT_M`` / ``TOE_HEIGHT_M``, ankle height
+    0.039 / 0.491 of the leg; the spreads are the method's usual ones.
+    """
+    from .analysis.camera_lift import LiftPriors
+
+    b = body or Body()
+    leg = b.thigh_m + b.shank_m
+    return LiftPriors.exact_landmarks(
+        leg_m=(leg, 0.07), foot_over_leg=(b.foot_length_m / leg, 0.015),
+        heel_height_over_leg=(HEEL_HEIGHT_M / leg, 0.004), toe_height_over_leg=(TOE_HEIGHT_M / leg, 0.003),
+        ankle_height_over_leg=(b.ankle_height_m / leg, 0.01), ankle_along_over_foot=(b.heel_to_ankle_frac, 0.03))

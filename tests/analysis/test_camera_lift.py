@@ -18,10 +18,7 @@ from turnout_vision.config import Config
 
 RENDERS = Path(__file__).resolve().parents[2].parent / "shared" / "renders"
 
-# the synthetic generator's landmarks are its anatomical points (Winter's ratios): no MediaPipe offsets
-PRIORS = LiftPriors.exact_landmarks(
-    foot_over_leg=(0.33, 0.015), heel_height_over_leg=(0.033, 0.004), toe_height_over_leg=(0.02, 0.003),
-    ankle_height_over_leg=(0.086, 0.01), ankle_along_over_foot=(0.22, 0.03), leg_m=(0.8, 0.07))
+PRIORS = sy.lift_priors()  # the generator's landmarks are its anatomical points: no MediaPipe offsets
 
 
 def _scene(leg: float = 45.0, forced: float = 15.0, height: float = 1.0, yaw: float = 5.0, pitch: float = -3.0,
@@ -63,6 +60,23 @@ def test_recovers_foot_and_leg_rotation(leg: float, forced: float) -> None:
     assert np.all(np.isnan(fp.points_m[clip.truth.dropped]))
     assert np.all(fp.angle_sd_deg[~clip.truth.dropped] > 0)
     assert fp.method == "camera" and fp.assumptions
+
+
+def test_stated_uncertainty_covers_the_error_and_grows_near_side_on() -> None:
+    """Near 90 deg a frontal camera sees a foot or knee direction only through its small forward
+    extent, so the stated one-sigma must grow there, and must cover the actual errors (2 sd)."""
+    stated = {}
+    for leg, forced in ((40.0, 5.0), (75.0, 10.0)):
+        clip = sy.generate(_scene(leg, forced), seed=1)
+        seq = clip.sequence
+        fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, Config(), priors=PRIORS)
+        sd = np.nanmedian(fp.angle_sd_deg, axis=0)
+        err_F = np.asarray(fp.camera["foot_rotation_deg"]) - (leg + forced)
+        err_H = np.asarray(fp.camera["leg_rotation_deg"]) - leg
+        assert np.all(np.abs(err_F) <= 2 * sd) and np.all(np.abs(err_H) <= 2 * sd), (err_F, err_H, sd)
+        stated[leg] = float(sd.mean())
+    assert 3.0 < stated[40.0] < 6.0
+    assert stated[75.0] > 1.4 * stated[40.0], stated
 
 
 def test_known_camera_height_tightens_foot_rotation() -> None:
@@ -158,3 +172,19 @@ def test_priors_keep_their_gaussian_cost_under_the_robust_loss():
     rp = _ungated(r)
     rho = 2.0 * F_SCALE**2 * (np.sqrt(1.0 + (rp / F_SCALE) ** 2) - 1.0)
     assert np.allclose(rho, r**2)
+
+
+def test_a_foot_at_odds_with_the_leg_is_noted_and_widens_the_foot_uncertainty() -> None:
+    """A foot far longer than the leg implies (0.20 of stature against the prior's 0.152) cannot be
+    explained by the turnout: the fit's foot length conflicts with its prior, which is noted, and the
+    foot's (not the leg's) uncertainty grows by about the angle that conflict can move."""
+    clip = sy.generate(_scene(45.0, 10.0), seed=2)
+    seq = clip.sequence
+    fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, Config(), priors=PRIORS)
+    assert fp.notes == () and np.all(fp.foot_extra_sd_deg == 0.0)
+    odd = sy.generate(dataclasses.replace(_scene(45.0, 10.0), body=sy.Body(foot_length_ratio=0.20)), seed=2).sequence
+    fp = lift_camera(odd.image_xy, odd.world_xyz, odd.frame_size_wh, Config(), priors=PRIORS)
+    assert fp.refusal is None
+    assert len(fp.notes) == 1 and "longer than expected" in fp.notes[0]
+    F = np.deg2rad(np.asarray(fp.camera["foot_rotation_deg"]))
+    assert np.all(fp.foot_extra_sd_deg > np.rad2deg(np.tan(F) * 0.15)), fp.foot_extra_sd_deg   # >= 15 % conflict

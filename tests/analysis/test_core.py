@@ -206,3 +206,15 @@ def test_config_dataclass_replace_keeps_defaults() -> None:
     cfg = dataclasses.replace(Config(), plie=dataclasses.replace(Config().plie, min_depth_deg=50.0))
     _, _, data = _run(Motion(depth_deg=(40, 40)), config=cfg)
     assert data["reps"] == []
+
+
+def test_foot_only_uncertainty_and_method_notes_reach_the_result() -> None:
+    """A floor method's extra foot uncertainty widens the foot's own measures of that side only (not
+    leg rotation), and its notes become warnings."""
+    note = "The feet look 27% shorter than expected."
+    _, _, data = _run(CASES[0], foot_extra_sd_deg=np.array([10.0, 0.0]), notes=(note,))
+    assert {"code": "floor_method_note", "message": note} in data["warnings"]
+    left, right = data["reps"][0]["left"], data["reps"][0]["right"]
+    assert left["foot_rotation_deg"]["sd"] == pytest.approx(math.hypot(right["foot_rotation_deg"]["sd"], 10.0), rel=0.02)
+    assert left["forced_turnout_deg"]["sd"] > right["forced_turnout_deg"]["sd"] + 5.0
+    assert left["leg_rotation_deg"]["sd"] == pytest.approx(right["leg_rotation_deg"]["sd"], rel=0.2)

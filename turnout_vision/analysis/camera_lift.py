@@ -104,6 +104,12 @@ class LiftPriors:
         base = {"landmark_offset_m": zero, "landmark_offset_per_60deg_m": zero, "toe_axis_offset_deg": 0.0}
         base.update(changes)
         return cls(**base)
+    independent_frames: float = 4.0
+    """How many independent looks a clip's landmarks are worth when the fit states its uncertainty: the
+    covariance treats the fitted frames as this many (MediaPipe's errors repeat from frame to frame).
+    With 4 (and ``SYSTEMATIC_SD_DEG``) the stated one-sigma covers 73-75 % of the rendered clips' errors
+    and two sigma 94 %; counting every frame as independent stated about 2 deg where the errors reached
+    12-15 deg (``benchmarks/floor_accuracy.py renders`` prints the coverage)."""
     pixel_sd: tuple[float, float, float, float, float] = (6.0, 8.0, 6.0, 8.0, 10.0)
     """Landmark noise per joint (hip, knee, ankle, heel, foot_index) in pixels at 1000 px leg length."""
     body_prior_weight: float = 1.5
@@ -466,9 +472,11 @@ def fit_plie(obs_px: NDArray[np.float64], frame_size_wh: NDArray[np.float64] | t
         raise ValueError("the plié model could not be fitted to these landmarks")
     g, flex, sway = prob.unpack(best.x)
     cam = prob.camera(g)
-    # covariance of the global parameters from the Jacobian (Gauss-Newton, robust weights ignored)
+    # covariance of the global parameters from the Jacobian (Gauss-Newton, robust weights ignored), the
+    # landmark rows counted as ``priors.independent_frames`` frames rather than T
     J = best.jac.toarray() if hasattr(best.jac, "toarray") else np.asarray(best.jac)
     n_data = T * 20
+    J[:n_data] *= np.sqrt(min(1.0, priors.independent_frames / max(T, 1)))
     dof = max(n_data - best.x.size, 1)
     s2 = max(2 * best.cost / dof, 1.0)
     try:
@@ -622,14 +630,46 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
     pts = fit.points_m.copy()
     missing = ~np.isfinite(obs).all(axis=(1, 2, 3))
     pts[missing] = np.nan
+    conflict_sd, notes = foot_length_conflict(fit, priors or LiftPriors())
     sd = np.sqrt(np.maximum(fit.foot_sd_deg, fit.leg_sd_deg) ** 2 + SYSTEMATIC_SD_DEG**2)
     angle_sd = np.broadcast_to(sd, (n, 2)).copy()
     angle_sd[missing] = np.nan
-    return FloorPoints(pts, angle_sd, "camera", ASSUMPTIONS, refusal=None, camera=camera_info)
+    camera_info["foot_length_conflict_sd_deg"] = conflict_sd.tolist()
+    return FloorPoints(pts, angle_sd, "camera", ASSUMPTIONS, refusal=None, camera=camera_info,
+                       foot_extra_sd_deg=conflict_sd, notes=notes)
 
 
-SYSTEMATIC_SD_DEG = 4.0
-"""Added (in quadrature) to the fit's own uncertainty: the spread left by the camera-height and
-body-proportion priors, measured on the rendered clips (README.md, "How turnout is measured from one camera")."""
+FOOT_CONFLICT_Z = 3.5
+"""Fitted foot / leg ratio this many prior sds from the prior mean: the landmarks and the body prior
+disagree about the foot (renders: at most 2.9; the dark shoes of ballet_plie.mp4: 4.9)."""
+
+
+def foot_length_conflict(fit: PlieFit, priors: LiftPriors) -> tuple[NDArray[np.float64], tuple[str, ...]]:
+    """Extra one-sigma (2,) degrees per side, and a note, when the fitted foot length conflicts with the prior.
+
+    Where MediaPipe's feet look much shorter (or longer) than a foot of this leg length, either the
+    landmarks miss part of the foot or the dancer's proportions are unusual; the foot angle then rests
+    on which one is believed. The angle a foot-length error of the whole conflict moves is
+    tan(F) x (relative length error) radians (the lateral extent L sin F is what the image fixes).
+    """
+    leg = fit.body["thigh_m"] + fit.body["shank_m"]
+    ratio = fit.body["foot_length_m"] / leg
+    mean, sd = priors.foot_over_leg
+    z = (ratio - mean) / sd
+    if not np.isfinite(z) or abs(z) < FOOT_CONFLICT_Z:
+        return np.zeros(2), ()
+    F = np.deg2rad(np.clip(fit.foot_rotation_deg, 0.0, 85.0))
+    extra = np.rad2deg(np.tan(F) * abs(ratio - mean) / mean)
+    word = "shorter" if z < 0 else "longer"
+    note = (f"The feet look {abs(ratio - mean) / mean:.0%} {word} than expected for this leg length (dark shoes "
+            f"on a dark floor, or feet partly hidden?), so foot rotation is less certain (about +-{extra.max():.0f} "
+            "deg more): light shoes or socks on a contrasting floor help.")
+    return extra, (note,)
+
+
+SYSTEMATIC_SD_DEG = 3.0
+"""Added (in quadrature) to the fit's own uncertainty (``LiftPriors.independent_frames``): what the
+priors' own spread leaves out, calibrated on the rendered clips (README.md, "How turnout is measured
+from one camera")."""
 
 lift_camera.name = "camera"  # type: ignore[attr-defined]

@@ -174,6 +174,7 @@ def analyze(sequence: PoseSequence, config: Config | None = None, *, lifter: Lif
                                              "compressed: turnout is under-read (a baseline, not a measurement)."))
     if floor.refusal:
         warns.append(warning("method_refused", floor.refusal))
+    warns.extend(warning("floor_method_note", note) for note in floor.notes)
     unreliable = dict(floor.unreliable)
     if floor.refusal:
         for key in ("foot_rotation", "leg_rotation", "knee_over_toe", "rolling", "pelvis_tilt", "pelvis_rotation",
@@ -181,7 +182,8 @@ def analyze(sequence: PoseSequence, config: Config | None = None, *, lifter: Lif
             unreliable.setdefault(key, floor.refusal)
 
     # 3. per-frame measures
-    fm = frame_metrics(floor.points_m, floor.angle_sd_deg, cfg.plie.leg_rotation_min_flexion_deg)
+    fm = frame_metrics(floor.points_m, floor.angle_sd_deg, cfg.plie.leg_rotation_min_flexion_deg,
+                       floor.foot_extra_sd_deg)
     flex = fm.knee_flexion_deg
     flex_source = "floor"
     if not np.isfinite(flex).any():

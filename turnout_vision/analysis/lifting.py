@@ -38,6 +38,12 @@ class FloorPoints:
     """Quantities this method cannot measure reliably from the view at hand -> one sentence why.
     Keys: "foot_rotation", "leg_rotation", "knee_over_toe", "rolling", "pelvis_tilt",
     "pelvis_rotation", "pelvis_sway", "weight_shift"; ``core.analyze`` reports them as null + reason."""
+    foot_extra_sd_deg: NDArray[np.float64] | None = None
+    """(2,) per side: extra one-sigma degrees for the measures that rest on the foot's own landmarks
+    (foot rotation, forced turnout, knee over toe), added in quadrature to ``angle_sd_deg``; None = 0."""
+    notes: tuple[str, ...] = ()
+    """What the method noticed that makes its numbers less certain (one sentence each, for the user);
+    ``core.analyze`` turns each into a warning; the uncertainties above already include it."""
 
     def __post_init__(self) -> None:
         pts = np.asarray(self.points_m, dtype=float)
@@ -50,6 +56,11 @@ class FloorPoints:
         object.__setattr__(self, "points_m", pts)
         object.__setattr__(self, "angle_sd_deg", sd)
         object.__setattr__(self, "assumptions", tuple(self.assumptions))
+        object.__setattr__(self, "notes", tuple(self.notes))
+        extra = np.zeros(2) if self.foot_extra_sd_deg is None else np.broadcast_to(
+            np.asarray(self.foot_extra_sd_deg, dtype=float), (2,)).copy()
+        extra.setflags(write=False)
+        object.__setattr__(self, "foot_extra_sd_deg", extra)
         object.__setattr__(self, "unreliable", dict(self.unreliable))
 
 

@@ -160,16 +160,20 @@ class FrameMetrics:
     knee_flexion_sd_deg: _F
 
 
-def frame_metrics(points_m: _F, angle_sd_deg: _F, min_flexion_deg: float = 15.0) -> FrameMetrics:
+def frame_metrics(points_m: _F, angle_sd_deg: _F, min_flexion_deg: float = 15.0,
+                  foot_extra_sd_deg: _F | float = 0.0) -> FrameMetrics:
     """All per-frame measures from ``points_m`` (F, 2, 5, 3) and the method's ``angle_sd_deg`` (F, 2).
 
     Leg rotation is set to NaN where knee flexion < ``min_flexion_deg``; its uncertainty is the
     method's angle uncertainty scaled by foot length / knee offset (a direction measured over a
-    shorter vector is proportionally less certain), capped at 90 deg.
+    shorter vector is proportionally less certain), capped at 90 deg. ``foot_extra_sd_deg`` (2,) per
+    side is added in quadrature to the foot's own measures only (foot rotation, forced turnout, knee
+    over toe): ``FloorPoints.foot_extra_sd_deg``.
     """
     pts = np.asarray(points_m, dtype=float)
     j = _Joints(pts)
     sd = np.broadcast_to(np.asarray(angle_sd_deg, dtype=float), pts.shape[:2])
+    foot_sd = np.hypot(sd, np.broadcast_to(np.asarray(foot_extra_sd_deg, dtype=float), sd.shape[-1:]))
     flex = knee_flexion_deg(j)
     foot_rot, foot_len, ux, uy = foot_axis(j)
     travel, offset = knee_travel(j)
@@ -179,7 +183,7 @@ def frame_metrics(points_m: _F, angle_sd_deg: _F, min_flexion_deg: float = 15.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         leg_sd = np.where(bent, np.minimum(sd * np.maximum(foot_len / offset, 1.0), 90.0), np.nan)
     kot = knee_over_toe_m(j, ux, uy)
-    kot_sd = foot_len * np.radians(sd)
+    kot_sd = foot_len * np.radians(foot_sd)
     return FrameMetrics(
         knee_flexion_deg=flex,
         foot_rotation_deg=foot_rot,
@@ -191,9 +195,9 @@ def frame_metrics(points_m: _F, angle_sd_deg: _F, min_flexion_deg: float = 15.0)
         knee_over_toe_ratio=kot / foot_len,
         rolling_in_deg=rolling_in_deg(j, ux, uy),
         pelvis=pelvis(j),
-        foot_rotation_sd_deg=np.array(sd),
+        foot_rotation_sd_deg=foot_sd,
         leg_rotation_sd_deg=leg_sd,
-        forced_turnout_sd_deg=np.sqrt(sd * sd + leg_sd * leg_sd),
+        forced_turnout_sd_deg=np.sqrt(foot_sd * foot_sd + leg_sd * leg_sd),
         knee_over_toe_sd_m=kot_sd,
         knee_flexion_sd_deg=np.array(sd),
     )
