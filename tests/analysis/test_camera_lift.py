@@ -188,3 +188,41 @@ def test_a_foot_at_odds_with_the_leg_is_noted_and_widens_the_foot_uncertainty() 
     assert len(fp.notes) == 1 and "longer than expected" in fp.notes[0]
     F = np.deg2rad(np.asarray(fp.camera["foot_rotation_deg"]))
     assert np.all(fp.foot_extra_sd_deg > np.rad2deg(np.tan(F) * 0.15)), fp.foot_extra_sd_deg   # >= 15 % conflict
+
+
+def test_jacobian_sparsity_matches_the_residuals() -> None:
+    """Every residual that moves when a parameter moves is declared in ``sparsity()``: a wrong pattern
+    makes least_squares' grouped finite differences assign derivatives to the wrong rows (it did: the
+    knee-flexion smoothness rows were ordered frame by frame but declared side by side, which biased
+    leg rotation by -2 deg on the synthetic sweep)."""
+    from turnout_vision.analysis.camera_lift import NG, _initial_guess, _Problem
+
+    clip = sy.generate(_scene(45.0, 10.0), seed=0)
+    obs = clip.sequence.image_xy[:, lm.LEG_INDEX][~clip.truth.dropped][::12][:8]     # 8 frames
+    W, H = clip.sequence.frame_size_wh
+    prob = _Problem(obs=obs, w_obs=np.ones(obs.shape[:3]), f0=1000.0, cx=W / 2, cy=H / 2, priors=PRIORS,
+                    focal_known=False, height_known=None)
+    rng = np.random.default_rng(0)
+    p0 = _initial_guess(obs, 1000.0, W / 2, H / 2, PRIORS, None, 50.0)
+    p0[NG:] += rng.normal(0, 0.05, p0.size - NG)              # a generic point: no accidental zeros
+    r0 = prob.residuals(p0)
+    J = np.empty((r0.size, p0.size))
+    for k in range(p0.size):
+        p = p0.copy()
+        p[k] += 1e-6
+        J[:, k] = (prob.residuals(p) - r0) / 1e-6
+    declared = prob.sparsity().toarray() != 0
+    assert declared.shape == J.shape
+    undeclared = (np.abs(J) > 1e-6) & ~declared
+    assert not undeclared.any(), np.argwhere(undeclared)[:5]
+
+
+def test_plie_seen_from_the_legs_image_length() -> None:
+    """A standing clip does not count as showing a plié (so a grazing-view refusal yields to "no plié"),
+    a 40-degree demi-plié does."""
+    from turnout_vision.analysis.camera_lift import plie_seen
+
+    standing = sy.generate(dataclasses.replace(_scene(), motion=sy.Motion(kind="standing", n_reps=1)), seed=3)
+    plie = sy.generate(dataclasses.replace(_scene(), motion=sy.Motion(depth_deg=(40, 40), n_reps=1)), seed=3)
+    assert not plie_seen(standing.sequence.image_xy[:, lm.LEG_INDEX])
+    assert plie_seen(plie.sequence.image_xy[:, lm.LEG_INDEX])
