@@ -64,7 +64,7 @@ READY_S = 0.5
 """Framing must be right this long before the setup phase ends."""
 CUE_SHOWN_S = 4.0
 CUE_FIT = {"analysis.fit_max_frames": 20, "analysis.fit_starts_deg": (60.0,)}
-"""The knee cue's analysis fits 20 frames from one start (about 0.25 s on 2 cores instead of about 1 s
+"""The knee cue's analysis fits 20 frames from one start (about 0.2-0.25 s on 2 cores instead of about 1.5 s
 for the full fit; on the demo its knee-over-toe reading moved by 0.025 foot lengths). The verdict after
 the plié uses the full fit."""
 BUFFER_S = 40.0
