@@ -164,16 +164,11 @@ def phone_scene(rng: np.random.Generator, height_m: float | None = None, yaw_deg
     return sy.Scene(body=body, motion=motion, camera=cam, noise=noise)
 
 
-def _synthetic_priors():
-    from turnout_vision import synthetic as sy
-
-    return sy.lift_priors()
-
-
 def synthetic(n: int, seed: int, known: set[str]) -> dict:
     from turnout_vision import synthetic as sy
 
     rng = np.random.default_rng(seed)
+    priors = sy.lift_priors()        # the generator's landmarks are its anatomical points: no MediaPipe offsets
     recs = []
     t0 = time.time()
     for i in range(n):
@@ -188,7 +183,7 @@ def synthetic(n: int, seed: int, known: set[str]) -> dict:
         if "height" in known:
             over["camera.camera_height_m"] = scene.camera.height_m
         cfg = Config().merged(over) if over else Config()
-        fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, cfg, priors=_synthetic_priors())
+        fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, cfg, priors=priors)
         tF = clip.truth.foot_rotation_deg[0]
         tH = clip.truth.leg_rotation_deg
         if fp.refusal:

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import least_squares
-from scipy.sparse import lil_matrix
+from scipy.sparse import csr_matrix
 
 from .. import landmarks as lm
 from .camera import PinholeCamera, focal_from_fov, project, rotation
@@ -318,38 +318,35 @@ class _Problem:
         ]
         return np.concatenate([np.asarray(out, float), *[np.ravel(a) for a in per_frame]])
 
-    def sparsity(self) -> lil_matrix:
+    def sparsity(self) -> csr_matrix:
+        """Which residual (row, in ``residuals``' order) depends on which parameter (column)."""
         T = self.T
-        n_obs = T * 2 * 5 * 2
-        n_prior_g = N_GLOBAL_PRIORS
-        n_pf = T + 2 * (T - 2) + T + (T - 2)
-        n_res = n_obs + n_prior_g + n_pf
-        n_par = NG + 3 * T
-        S = lil_matrix((n_res, n_par), dtype=np.int8)
-        S[:, :NG] = 1
-        for t in range(T):
-            rows = slice(t * 20, (t + 1) * 20)
-            S[rows, NG + 2 * t:NG + 2 * t + 2] = 1
-            S[rows, NG + 2 * T + t] = 1
-        r0 = n_obs + n_prior_g
-        S[r0:, :NG] = 0
-        for t in range(T):
-            S[r0 + t, NG + 2 * t:NG + 2 * t + 2] = 1
-        r = r0 + T
-        for k in range(2):
-            for t in range(T - 2):
-                for j in range(3):
-                    S[r, NG + 2 * (t + j) + k] = 1
-                r += 1
-        for t in range(T):
-            S[r, NG + 2 * T + t] = 1
-            r += 1
-        for t in range(T - 2):
-            for j in range(3):
-                S[r, NG + 2 * T + t + j] = 1
-            r += 1
-        assert r == n_res
-        return S
+        t, t2 = np.arange(T), np.arange(T - 2)
+        flex_col = NG + 2 * t[:, None] + np.arange(2)                   # (T, 2): frame t, side k
+        sway_col = NG + 2 * T + t                                        # (T,)
+        blocks: list[tuple[NDArray[np.intp], NDArray[np.intp]]] = []    # (rows, cols) of each residual group
+        row0 = 0
+
+        def add(rows_cols: list[tuple[NDArray, NDArray]], n_rows: int) -> None:
+            nonlocal row0
+            for rows, cols in rows_cols:
+                rows, cols = np.broadcast_arrays(rows, cols)
+                blocks.append((row0 + rows.ravel(), cols.ravel()))
+            row0 += n_rows
+
+        obs_rows = 20 * t[:, None] + np.arange(20)                      # (T, 20): frame t's landmark residuals
+        add([(obs_rows.ravel()[:, None], np.arange(NG)),                # every landmark: the global parameters,
+             (obs_rows[:, :, None], flex_col[:, None, :]),              # its frame's two flexions
+             (obs_rows, sway_col[:, None])], 20 * T)                    # and its frame's sway
+        add([(np.arange(N_GLOBAL_PRIORS)[:, None], np.arange(NG))], N_GLOBAL_PRIORS)
+        add([(t[:, None], flex_col)], T)                                # left = right flexion
+        side_rows = (np.arange(2)[:, None] * (T - 2) + t2)[..., None]   # (2, T-2, 1): side by side
+        add([(side_rows, flex_col[t2[:, None] + np.arange(3)].transpose(2, 0, 1))], 2 * (T - 2))
+        add([(t, sway_col)], T)
+        add([(t2[:, None], sway_col[t2[:, None] + np.arange(3)])], T - 2)
+        rows = np.concatenate([b[0] for b in blocks])
+        cols = np.concatenate([b[1] for b in blocks])
+        return csr_matrix((np.ones(rows.size, np.int8), (rows, cols)), shape=(row0, NG + 3 * T))
 
 
 def _initial_guess(obs: NDArray[np.float64], f0: float, cx: float, cy: float, priors: LiftPriors,
@@ -551,9 +548,14 @@ PLIE_SHORTENING = 0.97
 somewhere in the clip (a knee flexion of about 28 deg) for the clip to count as showing a plié."""
 
 
+def leg_length_px(obs_px: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(F, 2) image length hip -> ankle per frame and side of leg landmarks ``obs_px`` (F, 2, 5, 2)."""
+    return np.linalg.norm(obs_px[:, :, HIP] - obs_px[:, :, ANKLE], axis=-1)
+
+
 def plie_seen(obs_px: NDArray[np.float64]) -> bool:
     """Whether the legs visibly bend: ``obs_px`` (F, 2, 5, 2) leg landmarks in pixels."""
-    leg_px = np.linalg.norm(obs_px[:, :, HIP] - obs_px[:, :, ANKLE], axis=-1).mean(axis=1)
+    leg_px = leg_length_px(obs_px).mean(axis=1)
     leg_px = leg_px[np.isfinite(leg_px)]
     return leg_px.size > 0 and float(np.percentile(leg_px, 5)) < PLIE_SHORTENING * float(np.percentile(leg_px, 95))
 
@@ -577,7 +579,7 @@ def view_check(obs_px: NDArray[np.float64], min_hip_width_ratio: float = 0.12) -
                 "are needed): film the whole body, feet included.")
     o = obs_px[ok]
     hip_dx = o[:, 0, HIP, 0] - o[:, 1, HIP, 0]          # dancer's left hip minus right hip, image x
-    leg = np.linalg.norm(o[:, :, HIP] - o[:, :, ANKLE], axis=-1).mean(axis=1)
+    leg = leg_length_px(o).mean(axis=1)
     ratio = float(np.median(np.abs(hip_dx) / np.maximum(leg, 1e-6)))
     if ratio < min_hip_width_ratio:
         return (f"This looks like a side view (hip width in the image is {ratio:.2f} of the leg length, "
@@ -598,6 +600,7 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
     from ..config import Config
 
     config = config if config is not None else Config()
+    priors = priors or LiftPriors()
     cam_cfg = _camera_config(config)
     an_cfg = _analysis_config(config)
     xy = np.asarray(xy_px, float)
@@ -639,7 +642,7 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
         # the floor): then the refusal is about the movement, and a "no plié" says more
         return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS, refusal=refusal,
                            camera={**camera_info, "refusal_kind": "view" if plie_seen(obs) else "model"})
-    leg_px = float(np.nanmedian(np.linalg.norm(obs[:, :, HIP] - obs[:, :, ANKLE], axis=-1)))
+    leg_px = float(np.nanmedian(leg_length_px(obs)))
     if fit.rms_px > 0.06 * leg_px:
         refusal = (f"The landmarks do not fit a first-position plié (fit error {fit.rms_px:.0f} px): the feet may "
                    "move, or this is another movement.")
@@ -648,7 +651,7 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
     pts = fit.points_m.copy()
     missing = ~np.isfinite(obs).all(axis=(1, 2, 3))
     pts[missing] = np.nan
-    conflict_sd, notes = foot_length_conflict(fit, priors or LiftPriors())
+    conflict_sd, notes = foot_length_conflict(fit, priors)
     sd = np.sqrt(np.maximum(fit.foot_sd_deg, fit.leg_sd_deg) ** 2 + SYSTEMATIC_SD_DEG**2)
     angle_sd = np.broadcast_to(sd, (n, 2)).copy()
     angle_sd[missing] = np.nan

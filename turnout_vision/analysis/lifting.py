@@ -15,6 +15,8 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from ..sequence import frozen_array
+
 
 @dataclass(frozen=True, eq=False)
 class FloorPoints:
@@ -49,18 +51,12 @@ class FloorPoints:
         pts = np.asarray(self.points_m, dtype=float)
         if pts.ndim != 4 or pts.shape[1:] != (2, 5, 3):
             raise ValueError(f"points_m must have shape (frames, 2, 5, 3), got {pts.shape}")
-        sd = np.broadcast_to(np.asarray(self.angle_sd_deg, dtype=float), pts.shape[:2]).copy()
-        pts = pts.copy()
-        pts.setflags(write=False)
-        sd.setflags(write=False)
-        object.__setattr__(self, "points_m", pts)
-        object.__setattr__(self, "angle_sd_deg", sd)
+        extra = 0.0 if self.foot_extra_sd_deg is None else self.foot_extra_sd_deg
+        object.__setattr__(self, "points_m", frozen_array(pts))
+        object.__setattr__(self, "angle_sd_deg", frozen_array(np.broadcast_to(np.asarray(self.angle_sd_deg, float), pts.shape[:2])))
+        object.__setattr__(self, "foot_extra_sd_deg", frozen_array(np.broadcast_to(np.asarray(extra, float), (2,))))
         object.__setattr__(self, "assumptions", tuple(self.assumptions))
         object.__setattr__(self, "notes", tuple(self.notes))
-        extra = np.zeros(2) if self.foot_extra_sd_deg is None else np.broadcast_to(
-            np.asarray(self.foot_extra_sd_deg, dtype=float), (2,)).copy()
-        extra.setflags(write=False)
-        object.__setattr__(self, "foot_extra_sd_deg", extra)
         object.__setattr__(self, "unreliable", dict(self.unreliable))
 
 

@@ -18,6 +18,7 @@ import subprocess
 from pathlib import Path
 from types import TracebackType
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -35,8 +36,6 @@ def _ffmpeg_exe() -> str | None:
 
 def _bgr_to_i420(frame_bgr: NDArray[np.uint8]) -> bytes:
     """(H, W, 3) uint8 BGR with even H and W -> planar yuv420p bytes (Y, then U, then V)."""
-    import cv2
-
     return cv2.cvtColor(np.ascontiguousarray(frame_bgr, dtype=np.uint8), cv2.COLOR_BGR2YUV_I420).tobytes()
 
 
@@ -72,8 +71,6 @@ class VideoWriter:
             self.codec = "h264"
             self.codec_note = "H.264 (libx264 from imageio-ffmpeg)"
         else:
-            import cv2
-
             self._cv = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, self.size_wh)
             if not self._cv.isOpened():
                 raise OSError(f"cannot open a video writer for {self.path}")
