@@ -1,6 +1,6 @@
 """Accuracy of the "camera" floor method against exact ground truth: rendered bodies and a synthetic sweep.
 
-    python benchmarks/floor_accuracy.py renders  [--cache /tmp/tv_landmarks] [--known fov,height]
+    python benchmarks/floor_accuracy.py renders  [--cache /tmp/tv_landmarks] [--known fov,height[,pitch]]
     python benchmarks/floor_accuracy.py synthetic [--n 200] [--seed 0]
     python benchmarks/floor_accuracy.py learn     [--cache /tmp/tv_landmarks]   # MediaPipe offsets (LOO)
 
@@ -86,6 +86,9 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
             over["camera.vfov_deg"] = p["vfov"]
         if "height" in known:
             over["camera.camera_height_m"] = p["cam_height"]
+        if "pitch" in known:                       # with fov and height: what a floor marker measures
+            over["camera.pitch_deg"] = p["cam_pitch"]
+            over["camera.roll_deg"] = 0.0
         c = cfg.merged(over) if over else cfg
         t0 = time.time()
         pri = per_clip.get(clip.stem, per_clip.get("*", priors))
@@ -296,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", choices=["renders", "synthetic", "learn", "all"])
     ap.add_argument("--cache", type=Path, default=None, help="directory of cached landmark .npz files")
-    ap.add_argument("--known", default="", help="comma list: fov, height (given to the method as known)")
+    ap.add_argument("--known", default="", help="comma list: fov, height, pitch (pitch and roll; given to the method as known)")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-loo", action="store_true", help="renders: use LiftPriors' offsets (fitted on all dev clips)")

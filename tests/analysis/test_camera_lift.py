@@ -89,6 +89,21 @@ def test_known_camera_height_tightens_foot_rotation() -> None:
     assert fp.camera["height_m"] == pytest.approx(1.3, abs=0.05)
 
 
+def test_leg_rotation_stops_at_sideways_and_says_so() -> None:
+    """Knee landmarks travelling backwards (a geometric H = 100 deg, the mirror image of a forward
+    travel) are read at the 90 deg limit with a note, not as a knee moving behind the body."""
+    for leg, forced, at_limit in ((100.0, -15.0, True), (60.0, 10.0, False)):
+        clip = sy.generate(_scene(leg, forced, height=1.2), seed=3)
+        seq = clip.sequence
+        fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, Config(), priors=PRIORS)
+        H = np.asarray(fp.camera["leg_rotation_deg"])
+        assert np.all(H <= 90.0 + 1e-9), H
+        assert any("90 deg limit" in n for n in fp.notes) == at_limit, (H, fp.notes)
+        if at_limit:
+            np.testing.assert_allclose(H, 90.0, atol=0.5)
+            assert np.all(np.abs(np.asarray(fp.camera["foot_rotation_deg"]) - 85.0) < 5.0)
+
+
 def test_registered_as_camera_method() -> None:
     assert get_lifter("camera") is lift_camera
 

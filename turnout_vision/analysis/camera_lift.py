@@ -231,6 +231,12 @@ F_SCALE = 2.0
 """Soft-L1 scale of the robust loss (in landmark standard deviations)."""
 N_GLOBAL_PRIORS = 17
 """The first residuals of ``prior_residuals``: priors on the clip's global parameters (camera, body)."""
+H_MAX_DEG = 90.0
+"""Upper bound of leg rotation: the knee travels straight sideways. Beyond it the knee would travel
+backwards, which a plié with heels down and the pelvis lowering cannot do; from a frontal camera the
+knee's forward and backward travel differ only in a few pixels of vertical motion, and on one rendered
+clip (plie11, true 71 deg, camera height and field of view given) MediaPipe's knee led the fit to the
+mirror solution, 104 deg."""
 
 
 def _ungated(r: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -402,8 +408,8 @@ def _bounds(T: int) -> tuple[NDArray, NDArray]:
         lo[_GI[name]], hi[_GI[name]] = a, b
     for name in ("FL", "FR"):
         lo[_GI[name]], hi[_GI[name]] = rad(-30), rad(120)
-    for name in ("HL", "HR"):
-        lo[_GI[name]], hi[_GI[name]] = rad(-40), rad(120)
+    for name in ("HL", "HR"):                      # a plié's knees travel forward of the frontal plane
+        lo[_GI[name]], hi[_GI[name]] = rad(-40), rad(H_MAX_DEG)
     lo[NG:NG + 2 * T], hi[NG:NG + 2 * T] = rad(0.5), rad(150)
     lo[NG + 2 * T:], hi[NG + 2 * T:] = -0.3, 0.3
     return lo, hi
@@ -536,7 +542,8 @@ ASSUMPTIONS: tuple[str, ...] = (
     "focal length from the given field of view, else a phone-like prior (refined within about 12 %)",
     "camera roughly level (roll within a few degrees), height around 1 m unless given",
     "first position throughout: heels together and planted, feet flat, ankles fixed above the foot axes",
-    "the pelvis moves vertically (plus a small sway); each knee bends in a vertical half-plane (leg rotation)",
+    "the pelvis moves vertically (plus a small sway); each knee bends in a vertical half-plane (leg rotation), "
+    "forward of the body's frontal plane (leg rotation at most 90 deg)",
     "segment lengths constant through the clip; body proportions near the population average",
     "the dancer faces the camera; the split of total turnout between the sides assumes near-symmetry",
     "MediaPipe's systematic landmark offsets (heel, foot_index, knee, ...) as learned on rendered bodies",
@@ -652,6 +659,7 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
     missing = ~np.isfinite(obs).all(axis=(1, 2, 3))
     pts[missing] = np.nan
     conflict_sd, notes = foot_length_conflict(fit, priors)
+    notes += leg_rotation_limit_note(fit)
     sd = np.sqrt(np.maximum(fit.foot_sd_deg, fit.leg_sd_deg) ** 2 + SYSTEMATIC_SD_DEG**2)
     angle_sd = np.broadcast_to(sd, (n, 2)).copy()
     angle_sd[missing] = np.nan
@@ -686,6 +694,16 @@ def foot_length_conflict(fit: PlieFit, priors: LiftPriors) -> tuple[NDArray[np.f
             f"on a dark floor, or feet partly hidden?), so foot rotation is less certain (about +-{extra.max():.0f} "
             "deg more): light shoes or socks on a contrasting floor help.")
     return extra, (note,)
+
+
+def leg_rotation_limit_note(fit: PlieFit) -> tuple[str, ...]:
+    """A note when the fitted leg rotation sits at ``H_MAX_DEG`` (the knees' forward travel not seen)."""
+    at_limit = fit.leg_rotation_deg >= H_MAX_DEG - 0.5
+    if not at_limit.any():
+        return ()
+    return ("Leg rotation reads at the 90 deg limit (knees travelling straight sideways): this camera does not "
+            "show how far forward the knees travel, so the leg rotation and forced-turnout figures are uncertain; "
+            "a higher camera (about hip height) or a floor marker helps.",)
 
 
 SYSTEMATIC_SD_DEG = 3.0
