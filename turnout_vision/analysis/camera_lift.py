@@ -701,9 +701,9 @@ def leg_rotation_limit_note(fit: PlieFit) -> tuple[str, ...]:
     at_limit = fit.leg_rotation_deg >= H_MAX_DEG - 0.5
     if not at_limit.any():
         return ()
-    return (f"Leg rotation reads at the {H_MAX_DEG:.0f} deg limit (knees travelling straight sideways): this camera "
-            "does not show how far forward the knees travel, so the leg rotation and forced-turnout figures are uncertain; "
-            "a higher camera (about hip height) or a floor marker helps.",)
+    return (f"Leg rotation reads at the {H_MAX_DEG:.0f} deg limit (knees travelling straight sideways): "
+            "this camera does not show how far forward the knees travel, so the leg rotation and "
+            "forced-turnout figures are uncertain; a higher camera (about hip height) or a floor marker helps.",)
 
 
 SYSTEMATIC_SD_DEG = 3.0
