@@ -697,7 +697,7 @@ def random_scene(rng: np.random.Generator, kind: str = "plie", max_tries: int = 
 
 
 __all__ = ["Body", "Camera", "Motion", "MOVEMENTS", "Noise", "OUT", "Scene", "SyntheticClip", "TruePlie", "Truth",
-           "camera_matrices", "generate", "legs_in_frame", "project", "random_scene"]
+           "camera_matrices", "generate", "legs_in_frame", "lift_priors", "project", "random_scene"]
 
 
 def lift_priors(body: Body | None = None) -> Any:
