@@ -1,13 +1,14 @@
 """Accuracy of the "camera" floor method against exact ground truth: rendered bodies and a synthetic sweep.
 
-    python benchmarks/floor_accuracy.py renders  [--cache /tmp/tv_landmarks] [--known fov,height[,pitch]]
+    python benchmarks/floor_accuracy.py renders  [--cache /tmp/tv_landmarks] [--known fov,height[,pitch] | --known camera]
     python benchmarks/floor_accuracy.py synthetic [--n 200] [--seed 0]
     python benchmarks/floor_accuracy.py learn     [--cache /tmp/tv_landmarks]   # MediaPipe offsets (LOO)
 
 renders: every clip of ../shared/renders/dev (and demo/): video -> MediaPipe extraction (``extract``;
 ``--cache DIR`` reuses/stores ``NAME.npz`` landmark files) -> ``lift_camera`` -> per-side foot rotation
 F and leg rotation H from the fit, compared with the clip's JSON truth; the forced-turnout flag
-(F - H > flags.forced_turnout_deg) is scored where |forced| >= 10 or forced = 0.
+(F - H > flags.forced_turnout_deg) is scored where |forced| >= 10 or forced = 0. ``--known camera``
+gives the fit the render's exact camera (``fit_plie(fixed_camera=...)``): the best these landmarks allow.
 synthetic: clips from ``turnout_vision.synthetic`` with phone-like cameras (height 0.5-1.6 m, distance
 2.5-4.5 m, long-side field of view 55-75 deg, yaw +-20 deg, aimed at mid-body), 1-3 px noise, landmarks
 at the anatomical points (the generator's MediaPipe emulation is off; MediaPipe's real offsets are
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from turnout_vision import landmarks as lm
-from turnout_vision.analysis.camera import pose_from_extrinsics
+from turnout_vision.analysis.camera import PinholeCamera, pose_from_extrinsics
 from turnout_vision.analysis.camera_lift import LiftPriors, fit_plie, lift_camera
 from turnout_vision.config import Config
 from turnout_vision.sequence import PoseSequence
@@ -92,35 +93,42 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
         c = cfg.merged(over) if over else cfg
         t0 = time.time()
         pri = per_clip.get(clip.stem, per_clip.get("*", priors))
-        fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, c, priors=pri)
+        if "camera" in known:                      # the exact camera: what the landmarks allow at best
+            fit = fit_plie(seq.image_xy[:, lm.LEG_INDEX], seq.frame_size_wh, fixed_camera=_true_camera(truth),
+                           priors=pri)
+            refusal, F, H = None, fit.foot_rotation_deg, fit.leg_rotation_deg
+            side_sd, h_est = np.maximum(fit.foot_sd_deg, fit.leg_sd_deg), fit.camera.height_m
+        else:
+            fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, c, priors=pri)
+            refusal = fp.refusal
+            F, H = np.asarray(fp.camera.get("foot_rotation_deg")), np.asarray(fp.camera.get("leg_rotation_deg"))
+            side_sd, h_est = np.nanmedian(fp.angle_sd_deg, axis=0), fp.camera.get("height_m")
         dt = time.time() - t0
-        if fp.refusal:
-            print(f"{clip.stem:10s} REFUSED: {fp.refusal}")
+        if refusal:
+            print(f"{clip.stem:10s} REFUSED: {refusal}")
             eF += [np.nan, np.nan]
             eH += [np.nan, np.nan]
             sds += [np.nan, np.nan]
             continue
-        F = np.asarray(fp.camera["foot_rotation_deg"])
-        H = np.asarray(fp.camera["leg_rotation_deg"])
         forced_true = p["F"] - p["H"]
         forced_est = F - H
         eF += list(F - p["F"])
         eH += list(H - p["H"])
-        sds += list(np.nanmedian(fp.angle_sd_deg, axis=0))
+        sds += list(side_sd)
         scored = abs(forced_true) >= FORCED_MIN or forced_true == 0
         ok = None
         if scored:
             ok = bool(np.all((forced_est > threshold) == (forced_true > threshold)))
             flags_n += 1
             flags_ok += int(ok)
-        sd = float(np.nanmedian(fp.angle_sd_deg))
+        sd = float(np.median(side_sd))
         rows.append(dict(clip=clip.stem, F=p["F"], H=p["H"], F_est=F.tolist(), H_est=H.tolist(), flag_ok=ok,
-                         h_est=fp.camera["height_m"], seconds=dt))
+                         h_est=h_est, seconds=dt))
         if not quiet:
             flag = "-" if ok is None else ("ok" if ok else "WRONG")
             print(f"{clip.stem:10s} {p['F']:5.1f} {p['H']:5.1f} {p['cam_height']:5.2f} {p['cam_yaw']:5.1f} | "
                   f"{F[0]:5.1f} {F[1]:5.1f}  {H[0]:5.1f} {H[1]:5.1f}  | {forced_est[0]:5.1f} {forced_est[1]:5.1f} "
-                  f"{flag:5s} {fp.camera['height_m']:5.2f} {sd:4.1f}")
+                  f"{flag:5s} {h_est:5.2f} {sd:4.1f}")
     eF, eH = np.array(eF), np.array(eH)
     how = "MediaPipe offsets learned leave-one-clip-out" if loo else "offsets as in LiftPriors (learned on ALL dev clips)"
     print(f"\nrenders ({len(clips)} clips, known: {', '.join(sorted(known)) or 'nothing'}; {how}), "
@@ -234,6 +242,13 @@ def _basis(F: float, H: float) -> np.ndarray:
     return B
 
 
+def _true_camera(truth: dict) -> PinholeCamera:
+    """The render's exact camera, in the floor frame."""
+    cam = truth["camera"]
+    return pose_from_extrinsics(np.array(cam["K"]), np.array(cam["R_world_to_cam"]) @ WORLD_TO_FLOOR,
+                                np.array(cam["t_world_to_cam"]))
+
+
 def _learn_data(cache: Path | None) -> list:
     data = []
     for clip in sorted((RENDERS / "dev").glob("*.mp4")):
@@ -241,8 +256,7 @@ def _learn_data(cache: Path | None) -> list:
         fr = t["frames"]
         P = np.array([[[f[s][j] for j in lm.LEG_JOINTS] for s in "LR"] for f in fr]) @ WORLD_TO_FLOOR
         k = np.array([f["K_cmd_deg"] for f in fr]) / 60.0
-        cam = pose_from_extrinsics(np.array(t["camera"]["K"]), np.array(t["camera"]["R_world_to_cam"]) @ WORLD_TO_FLOOR,
-                                   np.array(t["camera"]["t_world_to_cam"]))
+        cam = _true_camera(t)
         obs = _landmarks(clip, cache).image_xy[:, lm.LEG_INDEX]
         data.append((P, obs, cam, _basis(t["params"]["F"], t["params"]["H"]), k, clip.stem))
     return data
@@ -299,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", choices=["renders", "synthetic", "learn", "all"])
     ap.add_argument("--cache", type=Path, default=None, help="directory of cached landmark .npz files")
-    ap.add_argument("--known", default="", help="comma list: fov, height, pitch (pitch and roll; given to the method as known)")
+    ap.add_argument("--known", default="", help="comma list: fov, height, pitch (pitch and roll; given to the method as known), or camera "
+                    "(the exact camera: the best the landmarks allow)")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-loo", action="store_true", help="renders: use LiftPriors' offsets (fitted on all dev clips)")
