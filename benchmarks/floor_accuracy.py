@@ -1,6 +1,6 @@
 """Accuracy of the "camera" floor method against exact ground truth: rendered bodies and a synthetic sweep.
 
-    python benchmarks/floor_accuracy.py renders  [--cache /tmp/tv_landmarks] [--known fov,height[,pitch] | --known camera]
+    python benchmarks/floor_accuracy.py renders  [--cache /tmp/tv_landmarks] [--known fov,height[,pitch] | --known camera] [--exact knee,...]
     python benchmarks/floor_accuracy.py synthetic [--n 200] [--seed 0]
     python benchmarks/floor_accuracy.py learn     [--cache /tmp/tv_landmarks]   # MediaPipe offsets (LOO)
 
@@ -9,6 +9,8 @@ renders: every clip of ../shared/renders/dev (and demo/): video -> MediaPipe ext
 F and leg rotation H from the fit, compared with the clip's JSON truth; the forced-turnout flag
 (F - H > flags.forced_turnout_deg) is scored where |forced| >= 10 or forced = 0. ``--known camera``
 gives the fit the render's exact camera (``fit_plie(fixed_camera=...)``): the best these landmarks allow.
+``--exact knee,heel`` replaces those MediaPipe landmarks by the true projections of the render's points
+(which landmark limits the method; all five: the method's own accuracy).
 synthetic: clips from ``turnout_vision.synthetic`` with phone-like cameras (height 0.5-1.6 m, distance
 2.5-4.5 m, long-side field of view 55-75 deg, yaw +-20 deg, aimed at mid-body), 1-3 px noise, landmarks
 at the anatomical points (the generator's MediaPipe emulation is off; MediaPipe's real offsets are
@@ -48,7 +50,7 @@ def _summary(err: np.ndarray) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- renders
-def _landmarks(video: Path, cache: Path | None) -> PoseSequence:
+def _extracted(video: Path, cache: Path | None) -> PoseSequence:
     if cache is not None and (cache / f"{video.stem}.npz").is_file():
         return PoseSequence.load_npz(cache / f"{video.stem}.npz")
     from turnout_vision.extract import extract
@@ -59,13 +61,27 @@ def _landmarks(video: Path, cache: Path | None) -> PoseSequence:
     return seq
 
 
+def _landmarks(video: Path, cache: Path | None, exact: tuple[str, ...] = ()) -> PoseSequence:
+    """MediaPipe's landmarks of a rendered clip; the joints named in ``exact`` (of ``lm.LEG_JOINTS``)
+    replaced by the true projections of the render's points (which landmark limits the method?)."""
+    seq = _extracted(video, cache)
+    if not exact:
+        return seq
+    frames = json.loads(video.with_suffix(".json").read_text())["frames"]
+    xy = np.array(seq.image_xy)
+    for joint in exact:
+        true_px = np.array([[f[side][f"{joint}_px"] for side in "LR"] for f in frames])     # (T, 2, 2)
+        xy[:, lm.LEG_INDEX[:, lm.LEG_JOINTS.index(joint)]] = true_px
+    return dataclasses.replace(seq, image_xy=xy)
+
+
 def _render_clips() -> list[Path]:
     clips = sorted((RENDERS / "dev").glob("*.mp4")) + sorted((RENDERS / "demo").glob("*.mp4"))
     return [c for c in clips if c.with_suffix(".json").is_file()]
 
 
 def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = None, quiet: bool = False,
-            loo: bool = True) -> dict:
+            loo: bool = True, exact: tuple[str, ...] = ()) -> dict:
     """``loo``: every dev clip is measured with MediaPipe offsets learned on the other dev clips only."""
     clips = _render_clips()
     if not clips:
@@ -74,14 +90,14 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
     cfg = Config()
     threshold = cfg.flags.forced_turnout_deg
     rows, eF, eH, sds, flags_ok, flags_n = [], [], [], [], 0, 0
-    per_clip = loo_priors(cache, priors) if loo else {}
+    per_clip = loo_priors(cache, priors, exact) if loo else {}
     if not quiet:
         print(f"{'clip':10s} {'F':>5s} {'H':>5s} {'h_m':>5s} {'yaw':>5s} | {'F est L/R':>12s} {'H est L/R':>12s} "
               f"| {'forced est':>11s} flag  {'h est':>5s} {'sd':>4s}")
     for clip in clips:
         truth = json.loads(clip.with_suffix(".json").read_text())
         p = truth["params"]
-        seq = _landmarks(clip, cache)
+        seq = _landmarks(clip, cache, exact)
         over: dict[str, float] = {}
         if "fov" in known:
             over["camera.vfov_deg"] = p["vfov"]
@@ -131,6 +147,7 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
                   f"{flag:5s} {h_est:5.2f} {sd:4.1f}")
     eF, eH = np.array(eF), np.array(eH)
     how = "MediaPipe offsets learned leave-one-clip-out" if loo else "offsets as in LiftPriors (learned on ALL dev clips)"
+    how += f"; exact landmarks: {', '.join(exact)}" if exact else ""
     print(f"\nrenders ({len(clips)} clips, known: {', '.join(sorted(known)) or 'nothing'}; {how}), "
           "|error| median / p95, per side:")
     print(f"  foot rotation: {_summary(eF)} deg   (mean signed {np.nanmean(eF):+.1f})")
@@ -249,7 +266,7 @@ def _true_camera(truth: dict) -> PinholeCamera:
                                 np.array(cam["t_world_to_cam"]))
 
 
-def _learn_data(cache: Path | None) -> list:
+def _learn_data(cache: Path | None, exact: tuple[str, ...] = ()) -> list:
     data = []
     for clip in sorted((RENDERS / "dev").glob("*.mp4")):
         t = json.loads(clip.with_suffix(".json").read_text())
@@ -257,7 +274,7 @@ def _learn_data(cache: Path | None) -> list:
         P = np.array([[[f[s][j] for j in lm.LEG_JOINTS] for s in "LR"] for f in fr]) @ WORLD_TO_FLOOR
         k = np.array([f["K_cmd_deg"] for f in fr]) / 60.0
         cam = _true_camera(t)
-        obs = _landmarks(clip, cache).image_xy[:, lm.LEG_INDEX]
+        obs = _landmarks(clip, cache, exact).image_xy[:, lm.LEG_INDEX]
         data.append((P, obs, cam, _basis(t["params"]["F"], t["params"]["H"]), k, clip.stem))
     return data
 
@@ -279,11 +296,11 @@ def _offset_resid(x: np.ndarray, items: list) -> np.ndarray:
     return np.concatenate(r)
 
 
-def loo_priors(cache: Path | None, base: LiftPriors | None = None) -> dict[str, LiftPriors]:
+def loo_priors(cache: Path | None, base: LiftPriors | None = None, exact: tuple[str, ...] = ()) -> dict[str, LiftPriors]:
     """Per dev clip: priors whose MediaPipe offsets were learned on the OTHER dev clips (leave-one-clip-out).
     Clips outside dev (the demo) get offsets learned on all dev clips (they are held out anyway)."""
     base = base or LiftPriors()
-    data = _learn_data(cache)
+    data = _learn_data(cache, exact)
 
     def priors(x: np.ndarray) -> LiftPriors:
         rows = [tuple(r) for r in x.reshape(2, 5, 3).round(4).tolist()]
@@ -315,15 +332,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=None, help="directory of cached landmark .npz files")
     ap.add_argument("--known", default="", help="comma list: fov, height, pitch (pitch and roll; given to the method as known), or camera "
                     "(the exact camera: the best the landmarks allow)")
+    ap.add_argument("--exact", default="", help="renders: comma list of joints (hip, knee, ankle, heel, foot_index) "
+                    "whose MediaPipe landmarks are replaced by the true projections")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-loo", action="store_true", help="renders: use LiftPriors' offsets (fitted on all dev clips)")
     args = ap.parse_args(argv)
     known = {k for k in args.known.split(",") if k}
+    exact = tuple(j for j in args.exact.split(",") if j)
+    if set(exact) - set(lm.LEG_JOINTS):
+        ap.error(f"--exact takes joints of {', '.join(lm.LEG_JOINTS)}")
     if args.cache:
         args.cache.mkdir(parents=True, exist_ok=True)
     if args.what in ("renders", "all"):
-        renders(args.cache, known, loo=not args.no_loo)
+        renders(args.cache, known, loo=not args.no_loo, exact=exact)
     if args.what in ("synthetic", "all"):
         synthetic(args.n, args.seed, known)
     if args.what == "learn":
