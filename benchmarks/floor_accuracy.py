@@ -61,13 +61,12 @@ def _extracted(video: Path, cache: Path | None) -> PoseSequence:
     return seq
 
 
-def _landmarks(video: Path, cache: Path | None, exact: tuple[str, ...] = ()) -> PoseSequence:
+def _landmarks(video: Path, cache: Path | None, frames: list[dict], exact: tuple[str, ...] = ()) -> PoseSequence:
     """MediaPipe's landmarks of a rendered clip; the joints named in ``exact`` (of ``lm.LEG_JOINTS``)
-    replaced by the true projections of the render's points (which landmark limits the method?)."""
+    replaced by the true projections in the clip's truth ``frames`` (which landmark limits the method?)."""
     seq = _extracted(video, cache)
     if not exact:
         return seq
-    frames = json.loads(video.with_suffix(".json").read_text())["frames"]
     xy = np.array(seq.image_xy)
     for joint in exact:
         true_px = np.array([[f[side][f"{joint}_px"] for side in "LR"] for f in frames])     # (T, 2, 2)
@@ -97,7 +96,7 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
     for clip in clips:
         truth = json.loads(clip.with_suffix(".json").read_text())
         p = truth["params"]
-        seq = _landmarks(clip, cache, exact)
+        seq = _landmarks(clip, cache, truth["frames"], exact)
         over: dict[str, float] = {}
         if "fov" in known:
             over["camera.vfov_deg"] = p["vfov"]
@@ -118,7 +117,8 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
             fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, c, priors=pri)
             refusal = fp.refusal
             F, H = np.asarray(fp.camera.get("foot_rotation_deg")), np.asarray(fp.camera.get("leg_rotation_deg"))
-            side_sd, h_est = np.nanmedian(fp.angle_sd_deg, axis=0), fp.camera.get("height_m")
+            h_est = fp.camera.get("height_m")
+            side_sd = None if refusal else np.nanmedian(fp.angle_sd_deg, axis=0)   # a refusal has no sd
         dt = time.time() - t0
         if refusal:
             print(f"{clip.stem:10s} REFUSED: {refusal}")
@@ -274,7 +274,7 @@ def _learn_data(cache: Path | None, exact: tuple[str, ...] = ()) -> list:
         P = np.array([[[f[s][j] for j in lm.LEG_JOINTS] for s in "LR"] for f in fr]) @ WORLD_TO_FLOOR
         k = np.array([f["K_cmd_deg"] for f in fr]) / 60.0
         cam = _true_camera(t)
-        obs = _landmarks(clip, cache, exact).image_xy[:, lm.LEG_INDEX]
+        obs = _landmarks(clip, cache, fr, exact).image_xy[:, lm.LEG_INDEX]
         data.append((P, obs, cam, _basis(t["params"]["F"], t["params"]["H"]), k, clip.stem))
     return data
 
