@@ -3,7 +3,9 @@
     python benchmarks/extraction.py                      # ballet_plie.mp4, 3 rounds, memory test
     python benchmarks/extraction.py --rounds 1 --no-memory
 
-Throughput, on the same frames of one clip (default ``../shared/footage/wikimedia/ballet_plie.mp4``):
+Throughput, on the same frames of one clip (default ``../shared/footage/wikimedia/ballet_plie.mp4``),
+each with the default two passes per frame (the frame and its mirror image, ``ModelConfig.mirror_average``)
+and, for scale, raw inference with one pass:
 
 * raw VIDEO inference: frames decoded into memory first, then only ``PoseTracker.process``;
 * pipeline: ``extract(path)`` (decode in a background thread + colour conversion + inference);
@@ -51,11 +53,11 @@ def _timed(process_frames) -> tuple[float, int]:  # type: ignore[no-untyped-def]
     return (len(stamps) - 1) / (stamps[-1] - stamps[0]), len(stamps)
 
 
-def raw_video_inference(frames: list[tuple[np.ndarray, float]], model):  # type: ignore[no-untyped-def]
+def raw_video_inference(frames: list[tuple[np.ndarray, float]], model, mirror: bool = True):  # type: ignore[no-untyped-def]
     from turnout_vision.extract import PoseTracker
 
     def run():  # type: ignore[no-untyped-def]
-        with PoseTracker(model=model) as tracker:
+        with PoseTracker(model=model, mirror_average=mirror) as tracker:
             for rgb, t_s in frames:
                 yield tracker.process(rgb, t_s)
 
@@ -150,9 +152,11 @@ def peak_memory(path: Path) -> dict[str, float]:
 def throughput(args: argparse.Namespace, model) -> None:  # type: ignore[no-untyped-def]
     frames = decode_all(args.video)
     names = ["raw VIDEO-mode inference (frames in memory)", "extraction pipeline (decode thread + inference)",
-             "naive IMAGE-mode loop (decode, then detect)", "decode + convert only (decoder thread's work)"]
+             "naive IMAGE-mode loop (decode, then detect)", "decode + convert only (decoder thread's work)",
+             "raw VIDEO-mode inference, one pass (no mirror)"]
     runs = [lambda: raw_video_inference(frames, model), lambda: pipeline(args.video, model),
-            lambda: naive_image_loop(args.video, model), lambda: decode_only(args.video)]
+            lambda: naive_image_loop(args.video, model), lambda: decode_only(args.video),
+            lambda: raw_video_inference(frames, model, mirror=False)]
     results: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(args.rounds):
         for name, run in zip(names, runs, strict=True):

@@ -15,7 +15,7 @@ from turnout_vision import PoseSequence
 from turnout_vision import landmarks as lm
 from turnout_vision.config import Config, ModelConfig
 from turnout_vision.errors import EXIT_BAD_INPUT, EXIT_NO_PLIE
-from turnout_vision.extract import NO_PERSON_WARNING, PoseTracker, extract
+from turnout_vision.extract import NO_PERSON_WARNING, FramePose, PoseTracker, average_poses, extract, unmirror
 from turnout_vision.pose_model import ResolvedModel
 
 pytestmark = pytest.mark.slow
@@ -72,6 +72,7 @@ def test_plie_timestamps_and_meta(plie: PoseSequence, built_pose_model: Resolved
     assert meta["model_name"] == "pose_landmarker_full" and meta["model_sha256"] == built_pose_model.sha256
     assert meta["mediapipe_version"] == "1.2.3" and meta["warnings"] == []
     assert meta["model_config"] == {**ModelConfig().__dict__}
+    assert meta["mirror_average"] is True and meta["mirror_rejected_frames"] == 0
 
 
 def test_npz_round_trip_and_documented_arrays(plie: PoseSequence, tmp_path: Path) -> None:
@@ -149,6 +150,8 @@ def test_two_people_with_num_poses_1_gives_one_whole_person(footage, tmp_path: P
     assert sides == [False, True], "one pose per person"
     with PoseTracker(ModelConfig(num_poses=1), model=built_pose_model, running_mode="image") as tracker:
         one = tracker.process(pair, 0.0)
+        # the mirrored pair is the same picture, so the mirror pass finds the OTHER person: not averaged in
+        assert tracker.mirror_average and tracker.mirror_rejected == 1
     assert one.n_poses == 1
     x = one.image_xy[:, 0]
     assert (x < half).all() or (x > half).all(), "landmarks of two people mixed into one pose"
@@ -159,6 +162,64 @@ def test_two_people_with_num_poses_1_gives_one_whole_person(footage, tmp_path: P
     cv2.imwrite(str(path), cv2.cvtColor(pair, cv2.COLOR_RGB2BGR))
     seq = extract(path, Config(), model=built_pose_model)
     assert seq.n_frames == 1 and seq.detected.all() and seq.meta["warnings"] == []
+    assert seq.meta["mirror_rejected_frames"] == 1
+
+
+# ------------------------------------------------------------------------------------------ mirror pass
+def _pose(xy: np.ndarray, world: np.ndarray | None = None) -> FramePose:
+    n = lm.NUM_LANDMARKS
+    return FramePose(image_xy=xy, image_z=np.arange(n, dtype=float), world_xyz=np.zeros((n, 3)) if world is None else world,
+                     visibility=np.linspace(0, 1, n), presence=np.ones(n), n_poses=1)
+
+
+def test_mirror_index_swaps_left_and_right() -> None:
+    names = np.array(lm.LANDMARK_NAMES)
+    assert (lm.MIRROR_INDEX[lm.MIRROR_INDEX] == np.arange(lm.NUM_LANDMARKS)).all()
+    for i, j in enumerate(lm.MIRROR_INDEX):
+        assert names[j] == names[i].replace("left", "@").replace("right", "left").replace("@", "right"), names[i]
+    assert lm.MIRROR_INDEX[lm.NOSE] == lm.NOSE and lm.MIRROR_INDEX[lm.LEFT_KNEE] == lm.RIGHT_KNEE
+
+
+def test_unmirror_flips_x_and_swaps_sides() -> None:
+    rng = np.random.default_rng(1)
+    xy, world = rng.uniform(0, 500, (33, 2)), rng.normal(size=(33, 3))
+    pose = _pose(xy, world)
+    back = unmirror(pose, 640)
+    assert back.image_xy[lm.LEFT_KNEE, 0] == 640 - xy[lm.RIGHT_KNEE, 0]
+    assert back.image_xy[lm.LEFT_KNEE, 1] == xy[lm.RIGHT_KNEE, 1]
+    np.testing.assert_array_equal(back.world_xyz[lm.LEFT_HEEL], world[lm.RIGHT_HEEL] * (-1, 1, 1))
+    assert back.visibility[lm.LEFT_ANKLE] == pose.visibility[lm.RIGHT_ANKLE]
+    again = unmirror(back, 640)
+    np.testing.assert_allclose(again.image_xy, xy)
+    np.testing.assert_allclose(again.world_xyz, world)
+    assert not unmirror(FramePose.missing(), 640).detected
+
+
+def test_average_poses_only_of_the_same_person() -> None:
+    rng = np.random.default_rng(2)
+    xy = rng.uniform(100, 400, (33, 2))                         # a pose about 420 px across
+    a, b = _pose(xy), _pose(xy + rng.normal(0, 5, (33, 2)))
+    mean = average_poses(a, b)
+    np.testing.assert_allclose(mean.image_xy, (a.image_xy + b.image_xy) / 2)
+    far = _pose(xy + (0.2 * 424, 0))                            # 20 % of its size away: someone else
+    assert average_poses(a, far) is a
+    assert average_poses(FramePose.missing(), b) is b and average_poses(a, FramePose.missing()) is a
+
+
+def test_mirror_average_is_the_mean_of_both_passes(footage, built_pose_model: ResolvedModel) -> None:  # type: ignore[no-untyped-def]
+    """On a real photo the two-pass pose is exactly the mean of the plain pass and the un-mirrored pass on
+    the mirrored photo, and the two passes differ by a few pixels (what the averaging reduces)."""
+    image = np.ascontiguousarray(cv2.cvtColor(cv2.imread(str(footage("mediapipe/seated_test_image.jpg"))), cv2.COLOR_BGR2RGB))
+    config = ModelConfig(min_pose_detection_confidence=0.3, min_pose_presence_confidence=0.3)
+    with PoseTracker(config, model=built_pose_model, running_mode="image", mirror_average=False) as tracker:
+        plain = tracker.process(image, 0.0)
+        mirrored = unmirror(tracker.process(np.ascontiguousarray(image[:, ::-1]), 0.0), image.shape[1])
+    with PoseTracker(config, model=built_pose_model, running_mode="image") as tracker:
+        both = tracker.process(image, 0.0)
+        assert tracker.mirror_average and tracker.mirror_rejected == 0
+    np.testing.assert_allclose(both.image_xy, (plain.image_xy + mirrored.image_xy) / 2, atol=1e-3)
+    legs = np.linalg.norm(plain.image_xy[LEGS] - mirrored.image_xy[LEGS], axis=1)
+    assert 0.5 < np.median(legs) < 20, legs
 
 
 # ------------------------------------------------------------------------------------------ native logs

@@ -51,7 +51,7 @@ from numpy.typing import NDArray
 
 from .config import Config, ModelConfig
 from .errors import ModelError
-from .landmarks import NUM_LANDMARKS
+from .landmarks import LEFT_SHOULDER, MIRROR_INDEX, NUM_LANDMARKS
 from .pose_model import ResolvedModel, resolve_for_config
 from .sequence import PoseSequence
 from .video import Frame, FrameSource, open_source
@@ -203,6 +203,38 @@ def _to_frame_pose(image_landmarks: Any, world_landmarks: Any, width: int, heigh
     )
 
 
+def unmirror(pose: FramePose, width: int) -> FramePose:
+    """The landmarks found in a horizontally mirrored frame (``width`` pixels), in the original frame:
+    x flipped (image: ``width - x``; world: ``-x``) and left and right landmarks swapped back."""
+    if not pose.detected:
+        return pose
+    xy = pose.image_xy[MIRROR_INDEX]
+    world = pose.world_xyz[MIRROR_INDEX]
+    return FramePose(image_xy=np.column_stack([width - xy[:, 0], xy[:, 1]]), image_z=pose.image_z[MIRROR_INDEX],
+                     world_xyz=world * (-1.0, 1.0, 1.0), visibility=pose.visibility[MIRROR_INDEX],
+                     presence=pose.presence[MIRROR_INDEX], n_poses=pose.n_poses)
+
+
+MIRROR_MAX_DISAGREEMENT = 0.15
+"""The mirrored pass's pose is averaged in only when its body landmarks (shoulders down) lie within this
+fraction of the pose's size (its image bounding-box diagonal) of the first pass's, median over the
+landmarks: otherwise it found someone else (a class, a crowd) and the first pass's pose is kept."""
+
+
+def average_poses(a: FramePose, b: FramePose) -> FramePose:
+    """The mean of two poses of the same person; ``a`` alone where ``b`` is another person (see
+    ``MIRROR_MAX_DISAGREEMENT``), either one alone where the other found no pose."""
+    if not a.detected or not b.detected:
+        return a if a.detected else b
+    body_a, body_b = a.image_xy[LEFT_SHOULDER:], b.image_xy[LEFT_SHOULDER:]
+    size = float(np.linalg.norm(np.nanmax(body_a, axis=0) - np.nanmin(body_a, axis=0)))
+    if not np.nanmedian(np.linalg.norm(body_a - body_b, axis=1)) <= MIRROR_MAX_DISAGREEMENT * size:
+        return a
+    return FramePose(image_xy=(a.image_xy + b.image_xy) / 2, image_z=(a.image_z + b.image_z) / 2,
+                     world_xyz=(a.world_xyz + b.world_xyz) / 2, visibility=(a.visibility + b.visibility) / 2,
+                     presence=(a.presence + b.presence) / 2, n_poses=max(a.n_poses, b.n_poses))
+
+
 class PoseTracker:
     """A MediaPipe Pose Landmarker fed one frame at a time.
 
@@ -213,18 +245,24 @@ class PoseTracker:
     ``running_mode="video"`` (default) tracks between frames and needs increasing timestamps; they
     are converted to whole milliseconds and bumped by 1 ms when two round to the same value.
     ``running_mode="image"`` treats every frame independently (slower; the benchmark's baseline).
+    ``mirror_average`` (default: the config's; only with ``num_poses == 1``): a second landmarker sees
+    every frame mirrored, and the two poses are averaged (``unmirror``, ``average_poses``).
     Always close it (``with`` or ``close()``): MediaPipe's own finaliser fails at interpreter exit.
     """
 
     def __init__(self, model_config: ModelConfig | None = None, *, model: ResolvedModel | None = None,
-                 running_mode: str = "video") -> None:
+                 running_mode: str = "video", mirror_average: bool | None = None) -> None:
         self.config = model_config or ModelConfig()
+        mirror = self.config.mirror_average if mirror_average is None else mirror_average
+        self.mirror_average = bool(mirror) and self.config.num_poses == 1
         if running_mode not in RUNNING_MODES:
             raise ValueError(f"running_mode must be one of {RUNNING_MODES}, got {running_mode!r}")
         self.model = model or resolve_for_config(self.config)
         self.running_mode = running_mode
         self._last_ms: int | None = None
         self._frames = 0
+        self.mirror_rejected = 0
+        """Frames whose mirrored pose was another person (not averaged in)."""
         mp, vision, base_options = _mediapipe()
         self._mp = mp
         mode = vision.RunningMode.VIDEO if running_mode == "video" else vision.RunningMode.IMAGE
@@ -236,10 +274,14 @@ class PoseTracker:
             min_pose_presence_confidence=self.config.min_pose_presence_confidence,
             min_tracking_confidence=self.config.min_tracking_confidence,
         )
+        self._landmarker = self._mirror_landmarker = None
         try:
             with quiet_native_logs():
                 self._landmarker = vision.PoseLandmarker.create_from_options(options)
+                if self.mirror_average:
+                    self._mirror_landmarker = vision.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError, OSError) as exc:
+            self.close()
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
             fix = ("Run `turnout model build --force` to rebuild it." if self.model.origin == "built"
                    else "Use an official pose_landmarker_lite/full/heavy.task, or leave out --model / "
@@ -258,15 +300,30 @@ class PoseTracker:
         """Every pose MediaPipe returns for the frame (up to ``num_poses``), in MediaPipe's order."""
         if frame_rgb.dtype != np.uint8 or frame_rgb.ndim != 3 or frame_rgb.shape[2] != 3:
             raise ValueError(f"frame_rgb must be uint8 (height, width, 3), got {frame_rgb.dtype} {frame_rgb.shape}")
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame_rgb))
+        ms = None
         if self.running_mode == "video":
             ms = int(round(t_s * 1000.0))
             if self._last_ms is not None and ms <= self._last_ms:
                 ms = self._last_ms + 1
             self._last_ms = ms
-            call = lambda: self._landmarker.detect_for_video(image, ms)  # noqa: E731
+        poses = self._detect(self._landmarker, frame_rgb, ms)
+        if self._mirror_landmarker is not None:
+            mirrored = self._detect(self._mirror_landmarker, frame_rgb[:, ::-1], ms)
+            first = poses[0] if poses else FramePose.missing()
+            other = unmirror(mirrored[0], frame_rgb.shape[1]) if mirrored else FramePose.missing()
+            both = average_poses(first, other)
+            self.mirror_rejected += both is first and first.detected and other.detected
+            poses = [both] if both.detected else []
+        self._frames += 1
+        return poses
+
+    def _detect(self, landmarker: Any, frame_rgb: NDArray[np.uint8], ms: int | None) -> list[FramePose]:
+        """One landmarker's poses for one frame (``ms``: VIDEO-mode timestamp, None in IMAGE mode)."""
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame_rgb))
+        if ms is not None:
+            call = lambda: landmarker.detect_for_video(image, ms)  # noqa: E731
         else:
-            call = lambda: self._landmarker.detect(image)  # noqa: E731
+            call = lambda: landmarker.detect(image)  # noqa: E731
         global _native_first_pose_logged
         if self._frames == 0 or not _native_first_pose_logged:
             # The first inference logs delegate/alignment notices, the first pose of the process one more.
@@ -275,17 +332,17 @@ class PoseTracker:
             _native_first_pose_logged = _native_first_pose_logged or bool(result.pose_landmarks)
         else:
             result = call()
-        self._frames += 1
         h, w = frame_rgb.shape[:2]
         return [_to_frame_pose(landmarks, world, w, h)
                 for landmarks, world in zip(result.pose_landmarks, result.pose_world_landmarks, strict=False)]
 
     def close(self) -> None:
-        landmarker = getattr(self, "_landmarker", None)
-        if landmarker is not None:
-            self._landmarker = None
-            with quiet_native_logs():
-                landmarker.close()
+        for name in ("_landmarker", "_mirror_landmarker"):
+            landmarker = getattr(self, name, None)
+            if landmarker is not None:
+                setattr(self, name, None)
+                with quiet_native_logs():
+                    landmarker.close()
 
     def __enter__(self) -> PoseTracker:
         return self
@@ -437,6 +494,7 @@ def extract(source: str | Path | int | FrameSource, config: Config | ModelConfig
                 interrupted = True  # a camera recording is stopped with Ctrl-C: keep what was seen
             finally:
                 frames.close()  # stops and joins the decoder thread before the source closes
+            mirror = {"mirror_average": tracker.mirror_average, "mirror_rejected_frames": tracker.mirror_rejected}
         info = src.info
         adjusted = src.adjusted_timestamps
     n = len(times)
@@ -466,6 +524,7 @@ def extract(source: str | Path | int | FrameSource, config: Config | ModelConfig
         "timestamps_adjusted": adjusted,
         "truncated": truncated,
         "running_mode": "VIDEO",
+        **mirror,
         "model_config": dataclasses.asdict(model_config),
         "mediapipe_version": mediapipe_version(),
         "opencv_version": cv2_version(),

@@ -29,6 +29,17 @@ LEFT_ANKLE, RIGHT_ANKLE = 27, 28
 LEFT_HEEL, RIGHT_HEEL = 29, 30
 LEFT_FOOT_INDEX, RIGHT_FOOT_INDEX = 31, 32
 
+def _mirror_index() -> np.ndarray:
+    swap = {"left": "right", "right": "left"}
+    names = ["_".join(swap.get(part, part) for part in name.split("_")) for name in LANDMARK_NAMES]
+    return np.array([LANDMARK_NAMES.index(name) for name in names])
+
+
+MIRROR_INDEX: np.ndarray = _mirror_index()
+"""(33,) the landmark that landmark i becomes in a mirrored image (left and right swapped):
+``xy_mirrored[:, MIRROR_INDEX]`` puts a mirrored image's landmarks back in this layout."""
+MIRROR_INDEX.setflags(write=False)
+
 SIDES: tuple[str, str] = ("left", "right")
 """Side order of every per-side axis in the project: 0 = dancer's left, 1 = dancer's right."""
 

@@ -21,6 +21,8 @@ measurement, on the buffered frames), ``draw_live`` (drawing only).
   so the cue comes that long after the bottom (``LiveEvent.analysis_s``).
 * **Sides.** The preview is mirrored like a studio mirror; labels come from the landmarks, so "L" is
   always the dancer's own left knee.
+* **One pass.** The model sees each frame once (no ``model.mirror_average``: it would halve the
+  preview's rate), so live verdicts are a little less accurate than the recorded report's.
 * ``record_dir``: the raw frames are saved there (``session.mp4``) and, on exit, the same report as
   ``turnout analyze`` is written to ``report/`` next to it (the video is analysed afresh, every frame).
 * Quitting (q, Esc, window closed, Ctrl-C, end of a file source) always releases the camera, closes the
@@ -759,7 +761,7 @@ def run_live(
                 record_dir.mkdir(parents=True, exist_ok=True)
                 recorder = SessionRecorder(_free_name(record_dir / "session.mp4"), src.info.fps,
                                            measure=src.info.kind == "camera")
-            tracker = PoseTracker(config.model)
+            tracker = PoseTracker(config.model, mirror_average=False)   # one pass: the preview's frame rate
             if not headless:
                 try:
                     cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)

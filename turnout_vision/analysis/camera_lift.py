@@ -56,7 +56,9 @@ class LiftPriors:
     """Prior means and spreads of the model (lengths in metres, angles in degrees).
 
     Values marked "learned" were measured on MediaPipe's landmarks of rendered bodies with exact truth
-    (``benchmarks/floor_accuracy.py --learn``); the others are anthropometric or camera priors.
+    (``benchmarks/floor_accuracy.py learn``), as ``extract`` gives them by default: each frame seen
+    twice, as is and mirrored, and averaged (``ModelConfig.mirror_average``); the others are
+    anthropometric or camera priors.
     """
 
     leg_m: tuple[float, float] = (0.87, 0.08)
@@ -89,14 +91,14 @@ class LiftPriors:
     """Added to the heel -> toe-tips direction to give the heel -> second-toe axis (measured on the
     rendered bodies: the midpoint of the first two toe tips lies 2.6-3.4 deg inside that axis)."""
     landmark_offset_m: tuple[tuple[float, float, float], ...] = (
-        (-0.011, 0.049, -0.007), (-0.010, -0.009, -0.007), (0.009, -0.007, 0.023),
-        (0.006, 0.030, 0.007), (0.002, -0.065, 0.004))
+        (-0.011, 0.052, -0.007), (-0.012, -0.009, -0.006), (0.007, -0.007, 0.023),
+        (0.005, 0.031, 0.007), (-0.001, -0.069, 0.004))
     """Learned: MediaPipe landmark minus the anatomical point, per joint (hip, knee, ankle, heel,
     foot_index), in a local frame (outward, forward, up) metres; "forward" is the foot axis for ankle,
     heel and foot_index and the knee's travel direction for the knee."""
     landmark_offset_per_60deg_m: tuple[tuple[float, float, float], ...] = (
-        (0.0, 0.019, 0.021), (-0.006, 0.025, 0.042), (-0.020, 0.025, 0.013),
-        (-0.010, 0.001, 0.015), (-0.007, 0.038, 0.005))
+        (0.001, 0.016, 0.020), (-0.002, 0.024, 0.041), (-0.017, 0.027, 0.013),
+        (-0.006, -0.001, 0.014), (-0.008, 0.043, 0.007))
     """Learned: change of those offsets per 60 deg of knee flexion (MediaPipe's knee rides up, ...)."""
 
     @classmethod
@@ -120,10 +122,11 @@ class LiftPriors:
     planted foot, the same lighting), so 60 frames are worth far fewer independent ones, and at weight 1
     the landmarks' systematic errors overruled the body and camera priors (foot length 0.25-0.36 of the
     leg, toes sunk into the floor, camera 0.6-1.0 m high whatever the truth). Renders (foot, leg median /
-    p95; flags): 1.5: 4.0 / 11.4, 2.0 / 13.0, 7/11; 2: 3.3 / 10.8, 2.7 / 12.3, 8/12; 3: 2.8 / 7.5,
-    2.9 / 28.8, 9/12. The one real clip checked by hand (dark shoes on a dark floor, foot rotation about
-    50-60 deg from the frames) reads 62-64 / 57-58 / 47 deg. 2 is the compromise until more real footage
-    with known turnout exists (README.md, "How turnout is measured from one camera")."""
+    p95; flags; mirror-averaged landmarks): 1.5: 2.7 / 6.7, 3.0 / 15.8, 9/11; 2: 2.5 / 5.6, 2.8 / 15.5,
+    10/11; 3: 2.6 / 5.1, 2.1 / 13.6, 11/12. The one real clip checked by hand (dark shoes on a dark
+    floor, foot rotation about 50-65 deg from the frames) reads 46 deg at 2 and 41 at 3. 2 is the
+    compromise until more real footage with known turnout exists (README.md, "How turnout is measured
+    from one camera")."""
 
 
 @dataclass(frozen=True, eq=False)
