@@ -20,6 +20,13 @@ pose detector keeps its highest-scoring detection, and in VIDEO mode that person
 from frame to frame until tracking is lost (then the detector runs again). With ``num_poses > 1``
 the first pose MediaPipe returns is kept and a warning is recorded.
 
+Two looks (``ModelConfig.mirror_average``, default on, one pose only): a second landmarker, also in
+VIDEO mode, sees every frame mirrored; its pose is mapped back (``unmirror``: x flipped, left and
+right swapped) and averaged with the first (``average_poses``), unless it is another person. MediaPipe's
+errors that depend on which way the body faces partly cancel (the feet's floor angles on rendered
+bodies: p95 10.7 -> 5.6 deg); extraction runs at about half the speed. ``meta`` records
+``mirror_average`` and ``mirror_rejected_frames``.
+
 ``PoseTracker`` is the per-frame API (``process(frame_rgb, t_s)``) for live use: one synchronous
 call per frame, in VIDEO mode, so a live loop can drop frames itself and always gets the result of
 the frame it sent.

@@ -179,6 +179,22 @@ def test_rendered_clip_end_to_end(name: str) -> None:
     assert np.all(np.abs(H - truth["H"]) < 7.0), H
 
 
+@pytest.mark.slow
+def test_rendered_feet_near_sideways_read_right_with_two_looks() -> None:
+    """plie04: feet and legs at 79.7 deg, where a foot's forward extent is a few pixels. With one look per
+    frame the feet read 89-91 deg; with the mirrored look averaged in (the default) 77-78 deg."""
+    video = RENDERS / "dev" / "plie04.mp4"
+    if not video.is_file():
+        pytest.skip(f"rendered clips are not available ({RENDERS} is absent)")
+    from turnout_vision.extract import extract
+
+    seq = extract(str(video), Config())
+    assert seq.meta["mirror_average"] and seq.meta["mirror_rejected_frames"] == 0
+    fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, Config())
+    assert fp.refusal is None
+    np.testing.assert_allclose(fp.camera["foot_rotation_deg"], 79.7, atol=5.0)
+
+
 def test_priors_keep_their_gaussian_cost_under_the_robust_loss():
     """The soft-L1 loss applied by least_squares to a pre-distorted prior residual gives back r**2."""
     from turnout_vision.analysis.camera_lift import F_SCALE, _ungated
