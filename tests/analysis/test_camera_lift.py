@@ -136,6 +136,27 @@ def test_refuses_grazing_view() -> None:
     cfg = Config().merged({"camera.camera_height_m": 0.15})
     fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, cfg, priors=PRIORS)
     assert fp.refusal is not None and "along the floor" in fp.refusal
+    # with the height measured its uncertainty is small: the tested view is the fitted one, about 2 deg
+    assert fp.camera["floor_view_high_deg"] == pytest.approx(fp.camera["floor_view_deg"], abs=0.5)
+    assert fp.camera["floor_view_deg"] < 3.5
+
+
+def test_grazing_refusal_allows_for_the_uncertain_camera_height() -> None:
+    """Without a measured height the fitted one is uncertain by about 0.13 m: the refusal tests the view
+    from a camera that much higher. 0.15 m (true view 1.9 deg) is refused; 0.6 m (7.6 deg) is measured."""
+    for height, refused in ((0.15, True), (0.6, False)):
+        scene = _scene(height=height, pitch=3.0, noise=sy.Noise.none())
+        scene = dataclasses.replace(scene, camera=dataclasses.replace(scene.camera, distance_m=4.5))
+        seq = sy.generate(scene, seed=0).sequence
+        fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, Config(), priors=PRIORS)
+        cam = fp.camera
+        assert 0.05 < cam["height_sd_m"] < 0.3
+        assert cam["floor_view_high_deg"] > cam["floor_view_deg"] + 1.0
+        assert (fp.refusal is not None) == refused, fp.refusal
+        if refused:
+            assert "at most" in fp.refusal and "raise the camera" in fp.refusal
+        else:   # measured 60.8 / 61.0 deg (truth 60)
+            np.testing.assert_allclose(cam["foot_rotation_deg"], 60.0, atol=3.0)
 
 
 def test_refuses_mirrored_or_back_view_and_too_few_frames() -> None:

@@ -26,7 +26,7 @@ Pure numpy/scipy. Method (README.md, "How turnout is measured from one camera" h
    uncertainty (``foot_length_conflict``).
 4. Refusals: a side view (hip width in the image too small against the leg length), a dancer facing away,
    too few usable frames, or a camera looking along the floor (viewing ray to the feet flatter than
-   ``analysis.min_floor_view_deg``).
+   ``analysis.min_floor_view_deg`` even from a camera one standard deviation higher than fitted).
 
 Floor frame: origin on the floor midway between the heels, x = the dancer's left, y = forward, z = up.
 """
@@ -143,6 +143,9 @@ class PlieFit:
     body: dict[str, float]
     rms_px: float
     floor_view_deg: float
+    floor_view_high_deg: float
+    """The view of the feet from a camera one standard deviation higher than fitted (the height is the
+    camera's least determined coordinate): what the grazing-view refusal tests."""
     success: bool
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -510,7 +513,10 @@ def fit_plie(obs_px: NDArray[np.float64], frame_size_wh: NDArray[np.float64] | t
         sway_all[:] = np.interp(np.arange(n_all), idx, sway)
     pts = _body_points(g, np.nan_to_num(flex_all, nan=0.05), np.nan_to_num(sway_all))
     pts = _report_points(pts, g, priors)
-    floor_view = cam.grazing_deg(np.array([0.0, 0.08, 0.0]))
+    feet = np.array([0.0, 0.08, 0.0])
+    floor_view = cam.grazing_deg(feet)
+    height_sd = float(np.nan_to_num(np.sqrt(abs(var[_GI["h"]])))) if fixed_camera is None else 0.0
+    floor_view_high = replace(cam, height_m=cam.height_m + height_sd).grazing_deg(feet)
     Lt, Ls = float(np.exp(g[_GI["logLt"]])), float(np.exp(g[_GI["logLs"]]))
     body = {"thigh_m": Lt, "shank_m": Ls, "half_hip_width_m": float(g[_GI["w"]]), "foot_length_m": float(g[_GI["L"]]),
             "heel_height_m": float(g[_GI["zheel"]]), "toe_height_m": float(g[_GI["ztoe"]]),
@@ -522,9 +528,9 @@ def fit_plie(obs_px: NDArray[np.float64], frame_size_wh: NDArray[np.float64] | t
         foot_rotation_deg=np.rad2deg(np.array([g[_GI["FL"]], g[_GI["FR"]]])) + offset,
         leg_rotation_deg=np.rad2deg(np.array([g[_GI["HL"]], g[_GI["HR"]]])),
         foot_sd_deg=sdF, leg_sd_deg=sdH, knee_flexion_deg=np.rad2deg(flex_all), points_m=pts, body=body,
-        rms_px=rms, floor_view_deg=floor_view, success=bool(best.success),
+        rms_px=rms, floor_view_deg=floor_view, floor_view_high_deg=floor_view_high, success=bool(best.success),
         info={"frames_fitted": int(T), "cost": float(best.cost), "nfev": int(best.nfev), "focal_known": focal_known,
-              "prior_focal_px": f0},
+              "prior_focal_px": f0, "height_sd_m": height_sd},
     )
 
 
@@ -638,15 +644,17 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
                            refusal=f"The first-position model could not be fitted to this clip ({exc}).",
                            camera={"estimated": False, "refusal_kind": "model"})
     camera_info: dict[str, Any] = {"estimated": True, **fit.camera.to_dict(), "floor_view_deg": fit.floor_view_deg,
+                                   "floor_view_high_deg": fit.floor_view_high_deg,
                                    "fit_rms_px": fit.rms_px, "body": fit.body,
                                    "foot_rotation_deg": fit.foot_rotation_deg.tolist(),
                                    "leg_rotation_deg": fit.leg_rotation_deg.tolist(),
                                    "foot_rotation_sd_deg": fit.foot_sd_deg.tolist(),
                                    "leg_rotation_sd_deg": fit.leg_sd_deg.tolist(), **fit.info}
     min_view = float(getattr(an_cfg, "min_floor_view_deg", 7.0))
-    if not np.isfinite(fit.floor_view_deg) or fit.floor_view_deg < min_view:
+    if not np.isfinite(fit.floor_view_high_deg) or fit.floor_view_high_deg < min_view:
         refusal = (f"The camera looks along the floor (the estimated view of the feet is {fit.floor_view_deg:.1f} deg "
-                   f"above the floor, below {min_view:.0f} deg), so the feet's forward extent cannot be measured: "
+                   f"above the floor, at most {fit.floor_view_high_deg:.1f} deg within the estimate's uncertainty, "
+                   f"below {min_view:.0f} deg), so the feet's forward extent cannot be measured: "
                    "raise the camera to about hip height.")
         # without a plié the camera's elevation is not determined (the fit can drift to a camera on
         # the floor): then the refusal is about the movement, and a "no plié" says more
