@@ -268,8 +268,7 @@ class PoseTracker:
         self.running_mode = running_mode
         self._last_ms: int | None = None
         self._frames = 0
-        self.mirror_rejected = 0
-        """Frames whose mirrored pose was another person (not averaged in)."""
+        self.mirror_rejected = 0  # frames whose mirrored pose was another person (not averaged in)
         mp, vision, base_options = _mediapipe()
         self._mp = mp
         mode = vision.RunningMode.VIDEO if running_mode == "video" else vision.RunningMode.IMAGE

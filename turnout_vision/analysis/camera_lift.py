@@ -111,8 +111,8 @@ class LiftPriors:
     independent_frames: float = 4.0
     """How many independent looks a clip's landmarks are worth when the fit states its uncertainty: the
     covariance treats the fitted frames as this many (MediaPipe's errors repeat from frame to frame).
-    With 4 (and ``SYSTEMATIC_SD_DEG``) the stated one-sigma covers 73-75 % of the rendered clips' errors
-    and two sigma 94 %; counting every frame as independent stated about 2 deg where the errors reached
+    With 4 (and ``SYSTEMATIC_SD_DEG``) the stated one-sigma covers 77 % of the rendered clips' errors
+    and two sigma 96 %; counting every frame as independent stated about 2 deg where the errors reached
     12-15 deg (``benchmarks/floor_accuracy.py renders`` prints the coverage)."""
     pixel_sd: tuple[float, float, float, float, float] = (6.0, 8.0, 6.0, 8.0, 10.0)
     """Landmark noise per joint (hip, knee, ankle, heel, foot_index) in pixels at 1000 px leg length."""
@@ -122,8 +122,8 @@ class LiftPriors:
     planted foot, the same lighting), so 60 frames are worth far fewer independent ones, and at weight 1
     the landmarks' systematic errors overruled the body and camera priors (foot length 0.25-0.36 of the
     leg, toes sunk into the floor, camera 0.6-1.0 m high whatever the truth). Renders (foot, leg median /
-    p95; flags; mirror-averaged landmarks): 1.5: 2.7 / 6.7, 3.0 / 15.8, 9/11; 2: 2.5 / 5.6, 2.8 / 15.5,
-    10/11; 3: 2.6 / 5.1, 2.1 / 13.6, 11/12. The one real clip checked by hand (dark shoes on a dark
+    p95; flags; mirror-averaged landmarks): 1.5: 3.0 / 6.6, 3.4 / 15.2, 10/12; 2: 2.7 / 5.6, 3.3 / 14.8,
+    11/12; 3: 2.6 / 5.1, 2.1 / 13.6, 11/12. The one real clip checked by hand (dark shoes on a dark
     floor, foot rotation about 50-65 deg from the frames) reads 46 deg at 2 and 41 at 3. 2 is the
     compromise until more real footage with known turnout exists (README.md, "How turnout is measured
     from one camera")."""
