@@ -252,7 +252,7 @@ def test_jacobian_sparsity_matches_the_residuals() -> None:
     clip = sy.generate(_scene(45.0, 10.0), seed=0)
     obs = clip.sequence.image_xy[:, lm.LEG_INDEX][~clip.truth.dropped][::12][:8]     # 8 frames
     W, H = clip.sequence.frame_size_wh
-    prob = _Problem(obs=obs, w_obs=np.ones(obs.shape[:3]), f0=1000.0, cx=W / 2, cy=H / 2, priors=PRIORS,
+    prob = _Problem(obs=obs, w_obs=np.ones(obs.shape), f0=1000.0, cx=W / 2, cy=H / 2, priors=PRIORS,
                     focal_known=False, height_known=None)
     rng = np.random.default_rng(0)
     p0 = _initial_guess(obs, 1000.0, W / 2, H / 2, PRIORS, None, 50.0)

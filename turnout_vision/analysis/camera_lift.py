@@ -15,6 +15,8 @@ Pure numpy/scipy. Method (README.md, "How turnout is measured from one camera" h
      ankles fixed above the foot axes;
    * plié: per frame and side a knee flexion; the pelvis moves only vertically (plus a small sway); each
      knee bends in the vertical half-plane turned H degrees (leg rotation, per side) out from forward;
+   * landmark noise: ``pixel_sd`` per joint, the knee's vertical one ``knee_vertical_sd_factor`` times
+     larger;
    * priors: anthropometric ratios (foot length / leg length, ...), a level camera, a camera height
      around 1 m, a dancer facing the camera, left/right symmetry within a few degrees, and MediaPipe's
      systematic landmark offsets (heel above the floor, foot_index short of the toe tip) learned from
@@ -111,9 +113,16 @@ class LiftPriors:
     independent_frames: float = 4.0
     """How many independent looks a clip's landmarks are worth when the fit states its uncertainty: the
     covariance treats the fitted frames as this many (MediaPipe's errors repeat from frame to frame).
-    With 4 (and ``SYSTEMATIC_SD_DEG``) the stated one-sigma covers 77 % of the rendered clips' errors
+    With 4 (and ``SYSTEMATIC_SD_DEG``) the stated one-sigma covers 81 % of the rendered clips' errors
     and two sigma 96 %; counting every frame as independent stated about 2 deg where the errors reached
     12-15 deg (``benchmarks/floor_accuracy.py renders`` prints the coverage)."""
+    knee_vertical_sd_factor: float = 2.0
+    """The knee's vertical landmark noise is ``pixel_sd`` times this (its horizontal one is not): how far
+    MediaPipe's knee rides up as the knee bends varies from body to body (2-7 cm per 60 deg on the
+    renders), and that vertical drift is where a frontal camera sees the knee's forward travel. Renders
+    (foot, leg median / p95; flags): 1: 2.7 / 5.6, 3.3 / 14.8, 11/12; 2: 1.9 / 5.6, 2.9 / 13.4, 11/12;
+    3: 2.0 / 5.6, 2.9 / 13.2, 11/12. Synthetic sweep (no such drift) 1: 1.5 / 4.5, 1.4 / 5.3; 2: 1.6 /
+    4.7, 1.5 / 5.8."""
     pixel_sd: tuple[float, float, float, float, float] = (6.0, 8.0, 6.0, 8.0, 10.0)
     """Landmark noise per joint (hip, knee, ankle, heel, foot_index) in pixels at 1000 px leg length."""
     body_prior_weight: float = 2.0
@@ -122,8 +131,8 @@ class LiftPriors:
     planted foot, the same lighting), so 60 frames are worth far fewer independent ones, and at weight 1
     the landmarks' systematic errors overruled the body and camera priors (foot length 0.25-0.36 of the
     leg, toes sunk into the floor, camera 0.6-1.0 m high whatever the truth). Renders (foot, leg median /
-    p95; flags; mirror-averaged landmarks): 1.5: 3.0 / 6.6, 3.4 / 15.2, 10/12; 2: 2.7 / 5.6, 3.3 / 14.8,
-    11/12; 3: 2.6 / 5.1, 2.1 / 13.6, 11/12. The one real clip checked by hand (dark shoes on a dark
+    p95; flags; mirror-averaged landmarks): 1.5: 2.5 / 6.5, 3.5 / 13.7, 10/12; 2: 1.9 / 5.6, 2.9 / 13.4,
+    11/12; 3: 1.8 / 5.2, 2.2 / 12.6, 11/12. The one real clip checked by hand (dark shoes on a dark
     floor, foot rotation about 50-65 deg from the frames) reads 46 deg at 2 and 41 at 3. 2 is the
     compromise until more real footage with known turnout exists (README.md, "How turnout is measured
     from one camera")."""
@@ -255,7 +264,7 @@ def _ungated(r: NDArray[np.float64]) -> NDArray[np.float64]:
 @dataclass
 class _Problem:
     obs: NDArray[np.float64]          # (T, 2, 5, 2) pixels
-    w_obs: NDArray[np.float64]        # (T, 2, 5) weights (1/sd), 0 where missing
+    w_obs: NDArray[np.float64]        # (T, 2, 5, 2) weights (1/sd) per image axis, 0 where missing
     f0: float
     cx: float
     cy: float
@@ -287,7 +296,7 @@ class _Problem:
         pts = _landmark_points(_body_points(g, flex, sway), g, flex, self.priors)
         cam = self.camera(g)
         uv = project(pts, cam.R, cam.centre_m, cam.focal_px, cam.cx_px, cam.cy_px)
-        d = (uv - self.obs) * self.w_obs[..., None]
+        d = (uv - self.obs) * self.w_obs
         d = np.where(np.isfinite(d), d, 0.0)
         pr = self.prior_residuals(g, flex, sway)
         pr = np.concatenate([_ungated(self.priors.body_prior_weight * pr[:N_GLOBAL_PRIORS]), pr[N_GLOBAL_PRIORS:]])
@@ -460,7 +469,8 @@ def fit_plie(obs_px: NDArray[np.float64], frame_size_wh: NDArray[np.float64] | t
     ank2 = obs[:, :, ANKLE].mean(axis=1)
     leg_px = float(np.nanpercentile(np.linalg.norm(hip2 - ank2, axis=-1), 90))
     sd = np.asarray(priors.pixel_sd) * max(leg_px, 50.0) / 1000.0
-    w_obs = np.broadcast_to(1.0 / np.maximum(sd, 0.5), (T, 2, 5)).copy()
+    w_obs = np.broadcast_to((1.0 / np.maximum(sd, 0.5))[:, None], (T, 2, 5, 2)).copy()
+    w_obs[:, :, KNEE, 1] /= priors.knee_vertical_sd_factor
     prob = _Problem(obs=obs, w_obs=w_obs, f0=f0, cx=cx, cy=cy, priors=priors, focal_known=focal_known,
                     height_known=camera_height_m, fixed_camera=fixed_camera,
                     pitch_known=None if pitch_deg is None else float(np.deg2rad(pitch_deg)),
@@ -501,7 +511,7 @@ def fit_plie(obs_px: NDArray[np.float64], frame_size_wh: NDArray[np.float64] | t
         var = np.full(NG, np.nan)
     sdF = np.rad2deg(np.sqrt(np.abs(var[[_GI["FL"], _GI["FR"]]])))
     sdH = np.rad2deg(np.sqrt(np.abs(var[[_GI["HL"], _GI["HR"]]])))
-    resid = prob.residuals(best.x)[:n_data].reshape(T, 2, 5, 2) / w_obs[..., None]
+    resid = prob.residuals(best.x)[:n_data].reshape(T, 2, 5, 2) / w_obs
     rms = float(np.sqrt(np.mean(resid**2)))
     # per-frame flexion for every frame (interpolated between fitted frames), and the points
     n_all = obs_all.shape[0]
