@@ -51,8 +51,12 @@ def _summary(err: np.ndarray) -> str:
 
 # ---------------------------------------------------------------------------------------------- renders
 def _extracted(video: Path, cache: Path | None) -> PoseSequence:
+    """The clip's landmarks with the default model settings; a cached file made with other settings (e.g.
+    one look per frame, before ``model.mirror_average``) is extracted again."""
     if cache is not None and (cache / f"{video.stem}.npz").is_file():
-        return PoseSequence.load_npz(cache / f"{video.stem}.npz")
+        seq = PoseSequence.load_npz(cache / f"{video.stem}.npz")
+        if seq.meta.get("model_config") == dataclasses.asdict(Config().model):
+            return seq
     from turnout_vision.extract import extract
 
     seq = extract(str(video), Config())

@@ -691,7 +691,8 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
 
 FOOT_CONFLICT_Z = 3.0
 """Fitted foot / leg ratio this many prior sds from the prior mean: the landmarks and the body prior
-disagree about the foot (renders: at most 2.4; the dark shoes of ballet_plie.mp4: 3.6)."""
+disagree about the foot (renders: at most 1.8; the dark shoes of ballet_plie.mp4: 2.5, with one look
+per frame 3.6)."""
 
 
 def foot_length_conflict(fit: PlieFit, priors: LiftPriors) -> tuple[NDArray[np.float64], tuple[str, ...]]:
