@@ -3,6 +3,8 @@
     python benchmarks/floor_accuracy.py renders  [--cache /tmp/tv_landmarks] [--known fov,height[,pitch] | --known camera] [--exact knee,...]
     python benchmarks/floor_accuracy.py synthetic [--n 200] [--seed 0]
     python benchmarks/floor_accuracy.py learn     [--cache /tmp/tv_landmarks]   # MediaPipe offsets (LOO)
+    python benchmarks/floor_accuracy.py renders --dir DIR ...     # a held-out set made with ../shared/tools/render
+    ... --priors "body_prior_weight=3;knees_outside_toes_deg=0,inf"   # LiftPriors changed for an experiment
 
 renders: every clip of ../shared/renders/dev (and demo/): video -> MediaPipe extraction (``extract``;
 ``--cache DIR`` reuses/stores ``NAME.npz`` landmark files) -> ``lift_camera`` -> per-side foot rotation
@@ -32,7 +34,7 @@ import numpy as np
 
 from turnout_vision import landmarks as lm
 from turnout_vision.analysis.camera import PinholeCamera, pose_from_extrinsics
-from turnout_vision.analysis.camera_lift import LiftPriors, fit_plie, lift_camera
+from turnout_vision.analysis.camera_lift import LiftPriors, fit_plie, landmark_basis, lift_camera
 from turnout_vision.config import Config
 from turnout_vision.sequence import PoseSequence
 
@@ -53,15 +55,16 @@ def _summary(err: np.ndarray) -> str:
 def _extracted(video: Path, cache: Path | None) -> PoseSequence:
     """The clip's landmarks with the default model settings; a cached file made with other settings (e.g.
     one look per frame, before ``model.mirror_average``) is extracted again."""
-    if cache is not None and (cache / f"{video.stem}.npz").is_file():
-        seq = PoseSequence.load_npz(cache / f"{video.stem}.npz")
+    name = video.stem if video.parent.parent == RENDERS else f"{video.parent.name}_{video.stem}"
+    if cache is not None and (cache / f"{name}.npz").is_file():
+        seq = PoseSequence.load_npz(cache / f"{name}.npz")
         if seq.meta.get("model_config") == dataclasses.asdict(Config().model):
             return seq
     from turnout_vision.extract import extract
 
     seq = extract(str(video), Config())
     if cache is not None:
-        seq.save_npz(cache / f"{video.stem}.npz")
+        seq.save_npz(cache / f"{name}.npz")
     return seq
 
 
@@ -78,15 +81,18 @@ def _landmarks(video: Path, cache: Path | None, frames: list[dict], exact: tuple
     return dataclasses.replace(seq, image_xy=xy)
 
 
-def _render_clips() -> list[Path]:
-    clips = sorted((RENDERS / "dev").glob("*.mp4")) + sorted((RENDERS / "demo").glob("*.mp4"))
+def _render_clips(folder: Path | None = None) -> list[Path]:
+    """The dev and demo clips, or those of ``folder`` (e.g. a held-out set made with ../shared/tools/render)."""
+    dirs = [folder] if folder is not None else [RENDERS / "dev", RENDERS / "demo"]
+    clips = [c for d in dirs for c in sorted(d.glob("*.mp4"))]
     return [c for c in clips if c.with_suffix(".json").is_file()]
 
 
 def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = None, quiet: bool = False,
-            loo: bool = True, exact: tuple[str, ...] = ()) -> dict:
-    """``loo``: every dev clip is measured with MediaPipe offsets learned on the other dev clips only."""
-    clips = _render_clips()
+            loo: bool = True, exact: tuple[str, ...] = (), folder: Path | None = None) -> dict:
+    """``loo``: every dev clip is measured with MediaPipe offsets learned on the other dev clips only;
+    clips of another ``folder`` (held out) with offsets learned on all dev clips."""
+    clips = _render_clips(folder)
     if not clips:
         print(f"no rendered clips under {RENDERS}", file=sys.stderr)
         return {}
@@ -111,7 +117,7 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
             over["camera.roll_deg"] = 0.0
         c = cfg.merged(over) if over else cfg
         t0 = time.time()
-        pri = per_clip.get(clip.stem, per_clip.get("*", priors))
+        pri = per_clip.get(clip.stem if folder is None else "*", per_clip.get("*", priors))
         if "camera" in known:                      # the exact camera: what the landmarks allow at best
             fit = fit_plie(seq.image_xy[:, lm.LEG_INDEX], seq.frame_size_wh, fixed_camera=_true_camera(truth),
                            priors=pri)
@@ -196,11 +202,13 @@ def phone_scene(rng: np.random.Generator, height_m: float | None = None, yaw_deg
     return sy.Scene(body=body, motion=motion, camera=cam, noise=noise)
 
 
-def synthetic(n: int, seed: int, known: set[str]) -> dict:
+def synthetic(n: int, seed: int, known: set[str], changes: str = "") -> dict:
+    """``changes``: ``--priors`` text applied to the generator's priors (``synthetic.lift_priors``)."""
     from turnout_vision import synthetic as sy
 
     rng = np.random.default_rng(seed)
-    priors = sy.lift_priors()        # the generator's landmarks are its anatomical points: no MediaPipe offsets
+    # the generator's landmarks are its anatomical points: no MediaPipe offsets
+    priors = _priors_from(changes, sy.lift_priors())
     recs = []
     t0 = time.time()
     for i in range(n):
@@ -249,20 +257,6 @@ def synthetic(n: int, seed: int, known: set[str]) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- learn
-def _basis(F: float, H: float) -> np.ndarray:
-    out = np.array([1.0, -1.0])
-    f, h = np.deg2rad(F), np.deg2rad(H)
-    z = np.array([0.0, 0.0, 1.0])
-    B = np.zeros((2, 5, 3, 3))
-    for s in range(2):
-        o = out[s]
-        foot = np.stack([[o * np.cos(f), -np.sin(f), 0], [o * np.sin(f), np.cos(f), 0], z])
-        B[s, 0] = np.stack([[o, 0, 0], [0, 1, 0], z])
-        B[s, 1] = np.stack([[o * np.cos(h), -np.sin(h), 0], [o * np.sin(h), np.cos(h), 0], z])
-        B[s, 2] = B[s, 3] = B[s, 4] = foot
-    return B
-
-
 def _true_camera(truth: dict) -> PinholeCamera:
     """The render's exact camera, in the floor frame."""
     cam = truth["camera"]
@@ -270,7 +264,7 @@ def _true_camera(truth: dict) -> PinholeCamera:
                                 np.array(cam["t_world_to_cam"]))
 
 
-def _learn_data(cache: Path | None, exact: tuple[str, ...] = ()) -> list:
+def _learn_data(cache: Path | None, exact: tuple[str, ...] = (), knee_turn: float = LiftPriors.knee_offset_turn) -> list:
     data = []
     for clip in sorted((RENDERS / "dev").glob("*.mp4")):
         t = json.loads(clip.with_suffix(".json").read_text())
@@ -279,7 +273,8 @@ def _learn_data(cache: Path | None, exact: tuple[str, ...] = ()) -> list:
         k = np.array([f["K_cmd_deg"] for f in fr]) / 60.0
         cam = _true_camera(t)
         obs = _landmarks(clip, cache, fr, exact).image_xy[:, lm.LEG_INDEX]
-        data.append((P, obs, cam, _basis(t["params"]["F"], t["params"]["H"]), k, clip.stem))
+        F, H = (np.deg2rad([t["params"][a]] * 2) for a in "FH")
+        data.append((P, obs, cam, landmark_basis(F, H, knee_turn), k, clip.stem))
     return data
 
 
@@ -304,7 +299,7 @@ def loo_priors(cache: Path | None, base: LiftPriors | None = None, exact: tuple[
     """Per dev clip: priors whose MediaPipe offsets were learned on the OTHER dev clips (leave-one-clip-out).
     Clips outside dev (the demo) get offsets learned on all dev clips (they are held out anyway)."""
     base = base or LiftPriors()
-    data = _learn_data(cache, exact)
+    data = _learn_data(cache, exact, base.knee_offset_turn)
 
     def priors(x: np.ndarray) -> LiftPriors:
         rows = [tuple(r) for r in x.reshape(2, 5, 3).round(4).tolist()]
@@ -315,9 +310,9 @@ def loo_priors(cache: Path | None, base: LiftPriors | None = None, exact: tuple[
     return out
 
 
-def learn(cache: Path | None) -> None:
+def learn(cache: Path | None, priors: LiftPriors) -> None:
     """MediaPipe landmark minus true point, in local frames, constant + per 60 deg of flexion (LOO spread)."""
-    data = _learn_data(cache)
+    data = _learn_data(cache, knee_turn=priors.knee_offset_turn)
     resid, fit = _offset_resid, _fit_offsets
 
     x = fit(data)
@@ -330,6 +325,19 @@ def learn(cache: Path | None) -> None:
     print(f"rms pixel residual with the true camera: {np.sqrt(np.mean(before**2)):.1f} px -> {np.sqrt(np.mean(after**2)):.1f} px")
 
 
+def _priors_from(text: str, base: LiftPriors | None = None) -> LiftPriors:
+    """``name=value;...`` -> ``base`` (default ``LiftPriors()``) with those fields changed (numbers,
+    comma-separated tuples or words)."""
+    changes: dict[str, object] = {}
+    for item in filter(None, text.split(";")):
+        name, value = item.split("=", 1)
+        try:
+            changes[name] = tuple(float(v) for v in value.split(",")) if "," in value else float(value)
+        except ValueError:
+            changes[name] = value
+    return dataclasses.replace(base or LiftPriors(), **changes)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", choices=["renders", "synthetic", "learn", "all"])
@@ -338,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
                     "(the exact camera: the best the landmarks allow)")
     ap.add_argument("--exact", default="", help="renders: comma list of joints (hip, knee, ankle, heel, foot_index) "
                     "whose MediaPipe landmarks are replaced by the true projections")
+    ap.add_argument("--priors", default="", help="LiftPriors changes for an experiment, e.g. knee_offset_turn=0;knees_outside_toes_deg=0,6")
+    ap.add_argument("--dir", type=Path, default=None, help="renders: score the clips of this folder instead of "
+                    "../shared/renders (a held-out set; offsets learned on all dev clips)")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-loo", action="store_true", help="renders: use LiftPriors' offsets (fitted on all dev clips)")
@@ -346,14 +357,15 @@ def main(argv: list[str] | None = None) -> int:
     exact = tuple(j for j in args.exact.split(",") if j)
     if set(exact) - set(lm.LEG_JOINTS):
         ap.error(f"--exact takes joints of {', '.join(lm.LEG_JOINTS)}")
+    priors = _priors_from(args.priors)
     if args.cache:
         args.cache.mkdir(parents=True, exist_ok=True)
     if args.what in ("renders", "all"):
-        renders(args.cache, known, loo=not args.no_loo, exact=exact)
+        renders(args.cache, known, priors, loo=not args.no_loo, exact=exact, folder=args.dir)
     if args.what in ("synthetic", "all"):
-        synthetic(args.n, args.seed, known)
+        synthetic(args.n, args.seed, known, args.priors)
     if args.what == "learn":
-        learn(args.cache)
+        learn(args.cache, priors)
     return 0
 
 
