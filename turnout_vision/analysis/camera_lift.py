@@ -151,7 +151,7 @@ class LiftPriors:
     p95; flags; knee offsets in the body's frame, knees-outside-toes prior): 2: 2.7 / 5.7, 1.9 / 7.7,
     10/12 (plie02 and plie05 within 1 deg of the threshold); 2.5: 2.4 / 5.1, 1.6 / 6.5, 12/12; 3: 2.4 /
     5.2, 1.3 / 5.3, 12/12. The one real clip checked by hand (dark shoes on a dark floor, foot rotation
-    about 50-60 deg from the frames) reads 45 deg at 2, 42-43 at 2.5 and 40-41 at 3: 2.5 is the
+    about 55-60 deg from the frames) reads 47 deg at 2, 44 at 2.5 and 41-42 at 3: 2.5 is the
     compromise until more real footage with known turnout exists (README.md, "How turnout is measured
     from one camera")."""
 
