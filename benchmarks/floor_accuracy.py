@@ -81,18 +81,18 @@ def _landmarks(video: Path, cache: Path | None, frames: list[dict], exact: tuple
     return dataclasses.replace(seq, image_xy=xy)
 
 
-def _render_clips(folder: Path | None = None) -> list[Path]:
-    """The dev and demo clips, or those of ``folder`` (e.g. a held-out set made with ../shared/tools/render)."""
-    dirs = [folder] if folder is not None else [RENDERS / "dev", RENDERS / "demo"]
+def _render_clips(folders: list[Path] | None = None) -> list[Path]:
+    """The dev and demo clips, or those of ``folders`` (held-out sets made with ../shared/tools/render)."""
+    dirs = folders or [RENDERS / "dev", RENDERS / "demo"]
     clips = [c for d in dirs for c in sorted(d.glob("*.mp4"))]
     return [c for c in clips if c.with_suffix(".json").is_file()]
 
 
 def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = None, quiet: bool = False,
-            loo: bool = True, exact: tuple[str, ...] = (), folder: Path | None = None) -> dict:
+            loo: bool = True, exact: tuple[str, ...] = (), folders: list[Path] | None = None) -> dict:
     """``loo``: every dev clip is measured with MediaPipe offsets learned on the other dev clips only;
-    clips of another ``folder`` (held out) with offsets learned on all dev clips."""
-    clips = _render_clips(folder)
+    the clips of other ``folders`` (held out, pooled) with offsets learned on all dev clips."""
+    clips = _render_clips(folders)
     if not clips:
         print(f"no rendered clips under {RENDERS}", file=sys.stderr)
         return {}
@@ -104,6 +104,7 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
         print(f"{'clip':10s} {'F':>5s} {'H':>5s} {'h_m':>5s} {'yaw':>5s} | {'F est L/R':>12s} {'H est L/R':>12s} "
               f"| {'forced est':>11s} flag  {'h est':>5s} {'sd':>4s}")
     for clip in clips:
+        name = clip.stem if not folders or len(folders) == 1 else f"{clip.parent.name}/{clip.stem}"
         truth = json.loads(clip.with_suffix(".json").read_text())
         p = truth["params"]
         seq = _landmarks(clip, cache, truth["frames"], exact)
@@ -117,7 +118,7 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
             over["camera.roll_deg"] = 0.0
         c = cfg.merged(over) if over else cfg
         t0 = time.time()
-        pri = per_clip.get(clip.stem if folder is None else "*", per_clip.get("*", priors))
+        pri = per_clip.get(clip.stem if not folders else "*", per_clip.get("*", priors))
         if "camera" in known:                      # the exact camera: what the landmarks allow at best
             fit = fit_plie(seq.image_xy[:, lm.LEG_INDEX], seq.frame_size_wh, fixed_camera=_true_camera(truth),
                            priors=pri)
@@ -131,7 +132,7 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
             side_sd = None if refusal else np.nanmedian(fp.angle_sd_deg, axis=0)   # a refusal has no sd
         dt = time.time() - t0
         if refusal:
-            print(f"{clip.stem:10s} REFUSED: {refusal}")
+            print(f"{name:10s} REFUSED: {refusal}")
             eF += [np.nan, np.nan]
             eH += [np.nan, np.nan]
             sds += [np.nan, np.nan]
@@ -148,15 +149,17 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
             flags_n += 1
             flags_ok += int(ok)
         sd = float(np.median(side_sd))
-        rows.append(dict(clip=clip.stem, F=p["F"], H=p["H"], F_est=F.tolist(), H_est=H.tolist(), flag_ok=ok,
+        rows.append(dict(clip=name, F=p["F"], H=p["H"], F_est=F.tolist(), H_est=H.tolist(), flag_ok=ok,
                          h_est=h_est, seconds=dt))
         if not quiet:
             flag = "-" if ok is None else ("ok" if ok else "WRONG")
-            print(f"{clip.stem:10s} {p['F']:5.1f} {p['H']:5.1f} {p['cam_height']:5.2f} {p['cam_yaw']:5.1f} | "
+            print(f"{name:10s} {p['F']:5.1f} {p['H']:5.1f} {p['cam_height']:5.2f} {p['cam_yaw']:5.1f} | "
                   f"{F[0]:5.1f} {F[1]:5.1f}  {H[0]:5.1f} {H[1]:5.1f}  | {forced_est[0]:5.1f} {forced_est[1]:5.1f} "
                   f"{flag:5s} {h_est:5.2f} {sd:4.1f}")
     eF, eH = np.array(eF), np.array(eH)
-    how = "MediaPipe offsets learned leave-one-clip-out" if loo else "offsets as in LiftPriors (learned on ALL dev clips)"
+    how = ("offsets as in LiftPriors (learned on ALL dev clips)" if not loo else
+           "held-out clips, MediaPipe offsets learned on all dev clips" if folders else
+           "MediaPipe offsets learned leave-one-clip-out")
     how += f"; exact landmarks: {', '.join(exact)}" if exact else ""
     print(f"\nrenders ({len(clips)} clips, known: {', '.join(sorted(known)) or 'nothing'}; {how}), "
           "|error| median / p95, per side:")
@@ -347,8 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--exact", default="", help="renders: comma list of joints (hip, knee, ankle, heel, foot_index) "
                     "whose MediaPipe landmarks are replaced by the true projections")
     ap.add_argument("--priors", default="", help="LiftPriors changes for an experiment, e.g. knee_offset_turn=0;knees_outside_toes_deg=0,6")
-    ap.add_argument("--dir", type=Path, default=None, help="renders: score the clips of this folder instead of "
-                    "../shared/renders (a held-out set; offsets learned on all dev clips)")
+    ap.add_argument("--dir", type=Path, action="append", default=None, help="renders: score the clips of this "
+                    "folder instead of ../shared/renders (a held-out set; offsets learned on all dev clips); "
+                    "given more than once, the sets are pooled")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-loo", action="store_true", help="renders: use LiftPriors' offsets (fitted on all dev clips)")
@@ -361,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cache:
         args.cache.mkdir(parents=True, exist_ok=True)
     if args.what in ("renders", "all"):
-        renders(args.cache, known, priors, loo=not args.no_loo, exact=exact, folder=args.dir)
+        renders(args.cache, known, priors, loo=not args.no_loo, exact=exact, folders=args.dir)
     if args.what in ("synthetic", "all"):
         synthetic(args.n, args.seed, known, args.priors)
     if args.what == "learn":
