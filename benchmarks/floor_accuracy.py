@@ -52,10 +52,15 @@ def _summary(err: np.ndarray) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- renders
+def _clip_name(video: Path) -> str:
+    """``plie02`` for the shared renders, ``FOLDER/plie02`` for a held-out set (its stems repeat the dev ones)."""
+    return video.stem if video.parent.parent == RENDERS else f"{video.parent.name}/{video.stem}"
+
+
 def _extracted(video: Path, cache: Path | None) -> PoseSequence:
     """The clip's landmarks with the default model settings; a cached file made with other settings (e.g.
     one look per frame, before ``model.mirror_average``) is extracted again."""
-    name = video.stem if video.parent.parent == RENDERS else f"{video.parent.name}_{video.stem}"
+    name = _clip_name(video).replace("/", "_")
     if cache is not None and (cache / f"{name}.npz").is_file():
         seq = PoseSequence.load_npz(cache / f"{name}.npz")
         if seq.meta.get("model_config") == dataclasses.asdict(Config().model):
@@ -104,7 +109,7 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
         print(f"{'clip':10s} {'F':>5s} {'H':>5s} {'h_m':>5s} {'yaw':>5s} | {'F est L/R':>12s} {'H est L/R':>12s} "
               f"| {'forced est':>11s} flag  {'h est':>5s} {'sd':>4s}")
     for clip in clips:
-        name = clip.stem if not folders or len(folders) == 1 else f"{clip.parent.name}/{clip.stem}"
+        name = _clip_name(clip)
         truth = json.loads(clip.with_suffix(".json").read_text())
         p = truth["params"]
         seq = _landmarks(clip, cache, truth["frames"], exact)
@@ -267,7 +272,8 @@ def _true_camera(truth: dict) -> PinholeCamera:
                                 np.array(cam["t_world_to_cam"]))
 
 
-def _learn_data(cache: Path | None, exact: tuple[str, ...] = (), knee_turn: float = LiftPriors.knee_offset_turn) -> list:
+def _learn_data(cache: Path | None, exact: tuple[str, ...] = (),
+                knee_turn: float = LiftPriors.knee_offset_turn) -> list:
     data = []
     for clip in sorted((RENDERS / "dev").glob("*.mp4")):
         t = json.loads(clip.with_suffix(".json").read_text())
@@ -349,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
                     "(the exact camera: the best the landmarks allow)")
     ap.add_argument("--exact", default="", help="renders: comma list of joints (hip, knee, ankle, heel, foot_index) "
                     "whose MediaPipe landmarks are replaced by the true projections")
-    ap.add_argument("--priors", default="", help="LiftPriors changes for an experiment, e.g. knee_offset_turn=0;knees_outside_toes_deg=0,6")
+    ap.add_argument("--priors", default="", help="LiftPriors changes for an experiment, e.g. "
+                    "knee_offset_turn=0;knees_outside_toes_deg=0,6")
     ap.add_argument("--dir", type=Path, action="append", default=None, help="renders: score the clips of this "
                     "folder instead of ../shared/renders (a held-out set; offsets learned on all dev clips); "
                     "given more than once, the sets are pooled")

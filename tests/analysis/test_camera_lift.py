@@ -114,7 +114,8 @@ def test_knees_outside_the_toes_are_held_near_the_feet_and_said() -> None:
     clip = sy.generate(_scene(58.0, -8.0), seed=3)
     seq = clip.sequence
     readings = {}
-    for name, priors in (("prior", PRIORS), ("off", dataclasses.replace(PRIORS, knees_outside_toes_deg=(0.0, float("inf"))))):
+    off = dataclasses.replace(PRIORS, knees_outside_toes_deg=(0.0, float("inf")))
+    for name, priors in (("prior", PRIORS), ("off", off)):
         fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, Config(), priors=priors)
         readings[name] = np.asarray(fp.camera["leg_rotation_deg"]) - np.asarray(fp.camera["foot_rotation_deg"])
         assert any("outside the toes" in n for n in fp.notes) == (name == "prior"), fp.notes

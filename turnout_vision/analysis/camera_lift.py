@@ -132,14 +132,15 @@ class LiftPriors:
     covariance treats the fitted frames as this many (MediaPipe's errors repeat from frame to frame).
     With 4 (and ``SYSTEMATIC_SD_DEG``) the stated one-sigma covers 88 % of the rendered clips' errors
     and two sigma 100 % (held-out renders: 81 % / 100 %); counting every frame as independent stated
-    about 2 deg where the errors reached 12-15 deg (``benchmarks/floor_accuracy.py renders`` prints the coverage)."""
+    about 2 deg where the errors reached 12-15 deg (``benchmarks/floor_accuracy.py renders`` prints the
+    coverage)."""
     knee_vertical_sd_factor: float = 2.0
     """The knee's vertical landmark noise is ``pixel_sd`` times this (its horizontal one is not): how far
     MediaPipe's knee rides up as the knee bends varies from body to body (2-7 cm per 60 deg on the
     renders), and that vertical drift is where a frontal camera sees the knee's forward travel. Renders
     (foot, leg median / p95; flags; measured with the knee's offsets along its travel and weight 2):
-    1: 2.7 / 5.6, 3.3 / 14.8, 11/12; 2: 1.9 / 5.6, 2.9 / 13.4, 11/12; 3: 2.0 / 5.6, 2.9 / 13.2, 11/12. Synthetic sweep (no such drift) 1: 1.5 / 4.5, 1.4 / 5.3; 2: 1.6 /
-    4.7, 1.5 / 5.8."""
+    1: 2.7 / 5.6, 3.3 / 14.8, 11/12; 2: 1.9 / 5.6, 2.9 / 13.4, 11/12; 3: 2.0 / 5.6, 2.9 / 13.2, 11/12.
+    Synthetic sweep (no such drift) 1: 1.5 / 4.5, 1.4 / 5.3; 2: 1.6 / 4.7, 1.5 / 5.8."""
     pixel_sd: tuple[float, float, float, float, float] = (6.0, 8.0, 6.0, 8.0, 10.0)
     """Landmark noise per joint (hip, knee, ankle, heel, foot_index) in pixels at 1000 px leg length."""
     body_prior_weight: float = 2.5
@@ -187,6 +188,12 @@ NG = len(_G)
 def _side_dir(angle: NDArray[np.float64]) -> NDArray[np.float64]:
     """(..., 2) angles (rad) per side -> (..., 2, 3) horizontal unit vectors, angle from +y outwards."""
     return np.stack([OUT * np.sin(angle), np.cos(angle), np.zeros_like(angle)], axis=-1)
+
+
+def _foot_axis_rad(g: NDArray[np.float64], priors: LiftPriors) -> NDArray[np.float64]:
+    """(2,) reported foot rotation (rad) per side: the model's heel -> toe-tips direction turned by the
+    learned ``toe_axis_offset_deg`` onto the heel -> second-toe axis."""
+    return g[[_GI["FL"], _GI["FR"]]] + np.deg2rad(priors.toe_axis_offset_deg)
 
 
 def _body_points(g: NDArray[np.float64], flex: NDArray[np.float64], sway: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -371,8 +378,8 @@ class _Problem:
         margin, sd = self.priors.knees_outside_toes_deg
         if not np.isfinite(sd):
             return np.zeros(2)
-        F = g[[_GI["FL"], _GI["FR"]]] + np.deg2rad(self.priors.toe_axis_offset_deg + margin)
-        return np.maximum(g[[_GI["HL"], _GI["HR"]]] - F, 0.0) / np.deg2rad(sd)
+        excess = g[[_GI["HL"], _GI["HR"]]] - _foot_axis_rad(g, self.priors) - np.deg2rad(margin)
+        return np.maximum(excess, 0.0) / np.deg2rad(sd)
 
     def sparsity(self) -> csr_matrix:
         """Which residual (row, in ``residuals``' order) depends on which parameter (column)."""
@@ -567,10 +574,9 @@ def fit_plie(obs_px: NDArray[np.float64], frame_size_wh: NDArray[np.float64] | t
             "heel_height_m": float(g[_GI["zheel"]]), "toe_height_m": float(g[_GI["ztoe"]]),
             "ankle_height_m": float(g[_GI["zank"]]), "ankle_along_m": float(g[_GI["aank"]]),
             "heel_gap_m": float(g[_GI["gap"]]), "hip_forward_m": float(g[_GI["yhip"]])}
-    offset = priors.toe_axis_offset_deg
     return PlieFit(
         camera=cam,
-        foot_rotation_deg=np.rad2deg(np.array([g[_GI["FL"]], g[_GI["FR"]]])) + offset,
+        foot_rotation_deg=np.rad2deg(_foot_axis_rad(g, priors)),
         leg_rotation_deg=np.rad2deg(np.array([g[_GI["HL"]], g[_GI["HR"]]])),
         foot_sd_deg=sdF, leg_sd_deg=sdH, knee_flexion_deg=np.rad2deg(flex_all), points_m=pts, body=body,
         rms_px=rms, floor_view_deg=floor_view, floor_view_high_deg=floor_view_high, success=bool(best.success),
@@ -584,9 +590,8 @@ def _report_points(pts: NDArray[np.float64], g: NDArray[np.float64], priors: Lif
     turned by the learned toe-axis offset so that heel -> foot_index is the foot's long axis."""
     out = pts.copy()
     out[:, :, HEEL, 2] = 0.0
-    F = np.array([g[_GI["FL"]], g[_GI["FR"]]]) + np.deg2rad(priors.toe_axis_offset_deg)
     heel = out[:, :, HEEL]
-    out[:, :, TOE] = heel + g[_GI["L"]] * _side_dir(F)[None]
+    out[:, :, TOE] = heel + g[_GI["L"]] * _side_dir(_foot_axis_rad(g, priors))[None]
     return out
 
 
