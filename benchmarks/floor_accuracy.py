@@ -4,6 +4,7 @@
     python benchmarks/floor_accuracy.py synthetic [--n 200] [--seed 0]
     python benchmarks/floor_accuracy.py learn     [--cache /tmp/tv_landmarks]   # MediaPipe offsets (LOO)
     python benchmarks/floor_accuracy.py renders --dir DIR ...     # a held-out set made with ../shared/tools/render
+    ... --toe foot_index                                           # MediaPipe's foot_index instead of the mask's toe tips
     ... --priors "body_prior_weight=3;knees_outside_toes_deg=0,inf"   # LiftPriors changed for an experiment
 
 renders: every clip of ../shared/renders/dev (and demo/): video -> MediaPipe extraction (``extract``;
@@ -86,6 +87,12 @@ def _landmarks(video: Path, cache: Path | None, frames: list[dict], exact: tuple
     return dataclasses.replace(seq, image_xy=xy)
 
 
+def _tips(seq: PoseSequence, exact: tuple[str, ...], toe: str) -> np.ndarray | None:
+    """The mask's toe tips to give the fit (``toe="mask"``), or None: MediaPipe's foot_index (``toe=
+    "foot_index"``, or when foot_index is replaced by its true projection)."""
+    return None if toe == "foot_index" or "foot_index" in exact else np.asarray(seq.toe_tip_xy)
+
+
 def _render_clips(folders: list[Path] | None = None) -> list[Path]:
     """The dev and demo clips, or those of ``folders`` (held-out sets made with ../shared/tools/render)."""
     dirs = folders or [RENDERS / "dev", RENDERS / "demo"]
@@ -94,9 +101,11 @@ def _render_clips(folders: list[Path] | None = None) -> list[Path]:
 
 
 def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = None, quiet: bool = False,
-            loo: bool = True, exact: tuple[str, ...] = (), folders: list[Path] | None = None) -> dict:
+            loo: bool = True, exact: tuple[str, ...] = (), folders: list[Path] | None = None,
+            toe: str = "mask") -> dict:
     """``loo``: every dev clip is measured with MediaPipe offsets learned on the other dev clips only;
-    the clips of other ``folders`` (held out, pooled) with offsets learned on all dev clips."""
+    the clips of other ``folders`` (held out, pooled) with offsets learned on all dev clips.
+    ``toe``: "mask" (the mask's toe tips, as ``analyze`` does) or "foot_index" (MediaPipe's landmark)."""
     clips = _render_clips(folders)
     if not clips:
         print(f"no rendered clips under {RENDERS}", file=sys.stderr)
@@ -126,11 +135,12 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
         pri = per_clip.get(clip.stem if not folders else "*", per_clip.get("*", priors))
         if "camera" in known:                      # the exact camera: what the landmarks allow at best
             fit = fit_plie(seq.image_xy[:, lm.LEG_INDEX], seq.frame_size_wh, fixed_camera=_true_camera(truth),
-                           priors=pri)
+                           priors=pri, toe_tip_px=_tips(seq, exact, toe))
             refusal, F, H = None, fit.foot_rotation_deg, fit.leg_rotation_deg
             side_sd, h_est = np.maximum(fit.foot_sd_deg, fit.leg_sd_deg), fit.camera.height_m
         else:
-            fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, c, priors=pri)
+            fp = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, c, priors=pri,
+                             toe_tip_px=_tips(seq, exact, toe))
             refusal = fp.refusal
             F, H = np.asarray(fp.camera.get("foot_rotation_deg")), np.asarray(fp.camera.get("leg_rotation_deg"))
             h_est = fp.camera.get("height_m")
@@ -166,6 +176,7 @@ def renders(cache: Path | None, known: set[str], priors: LiftPriors | None = Non
            "held-out clips, MediaPipe offsets learned on all dev clips" if folders else
            "MediaPipe offsets learned leave-one-clip-out")
     how += f"; exact landmarks: {', '.join(exact)}" if exact else ""
+    how += "; toe: MediaPipe's foot_index" if toe == "foot_index" else ""
     print(f"\nrenders ({len(clips)} clips, known: {', '.join(sorted(known)) or 'nothing'}; {how}), "
           "|error| median / p95, per side:")
     print(f"  foot rotation: {_summary(eF)} deg   (mean signed {np.nanmean(eF):+.1f})")
@@ -273,7 +284,8 @@ def _true_camera(truth: dict) -> PinholeCamera:
 
 
 def _learn_data(cache: Path | None, exact: tuple[str, ...] = (),
-                knee_turn: float = LiftPriors.knee_offset_turn) -> list:
+                knee_turn: float = LiftPriors.knee_offset_turn, tips: bool = False) -> list:
+    """Per dev clip: true points, observations (toe slot: the mask's tips if ``tips``), true camera, ..."""
     data = []
     for clip in sorted((RENDERS / "dev").glob("*.mp4")):
         t = json.loads(clip.with_suffix(".json").read_text())
@@ -281,7 +293,11 @@ def _learn_data(cache: Path | None, exact: tuple[str, ...] = (),
         P = np.array([[[f[s][j] for j in lm.LEG_JOINTS] for s in "LR"] for f in fr]) @ WORLD_TO_FLOOR
         k = np.array([f["K_cmd_deg"] for f in fr]) / 60.0
         cam = _true_camera(t)
-        obs = _landmarks(clip, cache, fr, exact).image_xy[:, lm.LEG_INDEX]
+        seq = _landmarks(clip, cache, fr, exact)
+        obs = seq.image_xy[:, lm.LEG_INDEX]
+        if tips:
+            obs = obs.copy()
+            obs[:, :, -1] = seq.toe_tip_xy
         F, H = (np.deg2rad([t["params"][a]] * 2) for a in "FH")
         data.append((P, obs, cam, landmark_basis(F, H, knee_turn), k, clip.stem))
     return data
@@ -309,29 +325,40 @@ def loo_priors(cache: Path | None, base: LiftPriors | None = None, exact: tuple[
     Clips outside dev (the demo) get offsets learned on all dev clips (they are held out anyway)."""
     base = base or LiftPriors()
     data = _learn_data(cache, exact, base.knee_offset_turn)
+    data_tips = _learn_data(cache, exact, base.knee_offset_turn, tips=True)
 
-    def priors(x: np.ndarray) -> LiftPriors:
+    def priors(x: np.ndarray, x_tips: np.ndarray) -> LiftPriors:
         rows = [tuple(r) for r in x.reshape(2, 5, 3).round(4).tolist()]
-        return dataclasses.replace(base, landmark_offset_m=tuple(rows[0]), landmark_offset_per_60deg_m=tuple(rows[1]))
+        tip = x_tips.reshape(2, 5, 3)[:, -1].round(4).tolist()
+        return dataclasses.replace(base, landmark_offset_m=tuple(rows[0]), landmark_offset_per_60deg_m=tuple(rows[1]),
+                                   mask_tip_offset_m=tuple(tip[0]), mask_tip_offset_per_60deg_m=tuple(tip[1]))
 
-    out = {d[-1]: priors(_fit_offsets(data[:i] + data[i + 1:])) for i, d in enumerate(data)}
-    out["*"] = priors(_fit_offsets(data))
+    def others(items: list, i: int) -> list:
+        return items[:i] + items[i + 1:]
+
+    out = {d[-1]: priors(_fit_offsets(others(data, i)), _fit_offsets(others(data_tips, i))) for i, d in enumerate(data)}
+    out["*"] = priors(_fit_offsets(data), _fit_offsets(data_tips))
     return out
 
 
 def learn(cache: Path | None, priors: LiftPriors) -> None:
     """MediaPipe landmark minus true point, in local frames, constant + per 60 deg of flexion (LOO spread)."""
-    data = _learn_data(cache, knee_turn=priors.knee_offset_turn)
     resid, fit = _offset_resid, _fit_offsets
-
-    x = fit(data)
-    loo = np.array([fit(data[:i] + data[i + 1:]) for i in range(len(data))])
     np.set_printoptions(precision=3, suppress=True)
-    print("landmark_offset_m (hip, knee, ankle, heel, foot_index; outward, forward, up):\n", x[:15].reshape(5, 3))
-    print("landmark_offset_per_60deg_m:\n", x[15:].reshape(5, 3))
-    print("leave-one-clip-out spread (sd):\n", loo.std(axis=0).reshape(2, 5, 3))
-    before, after = resid(np.zeros(30), data), resid(x, data)
-    print(f"rms pixel residual with the true camera: {np.sqrt(np.mean(before**2)):.1f} px -> {np.sqrt(np.mean(after**2)):.1f} px")
+    for tips in (False, True):
+        data = _learn_data(cache, knee_turn=priors.knee_offset_turn, tips=tips)
+        x = fit(data)
+        loo = np.array([fit(data[:i] + data[i + 1:]) for i in range(len(data))])
+        toe = "mask toe tip" if tips else "foot_index"
+        print(f"\n== toe observation: {toe}")
+        print(f"landmark_offset_m (hip, knee, ankle, heel, {toe}; outward, forward, up):\n", x[:15].reshape(5, 3))
+        print("landmark_offset_per_60deg_m:\n", x[15:].reshape(5, 3))
+        print("leave-one-clip-out spread (sd):\n", loo.std(axis=0).reshape(2, 5, 3))
+        before, after = resid(np.zeros(30), data), resid(x, data)
+        print(f"rms pixel residual with the true camera: {np.sqrt(np.mean(before**2)):.1f} px -> "
+              f"{np.sqrt(np.mean(after**2)):.1f} px")
+        toe_after = after.reshape(-1, 2, 5, 2)[:, :, -1]
+        print(f"  of the toe landmark alone: {np.sqrt(np.mean(toe_after**2)):.1f} px")
 
 
 def _priors_from(text: str, base: LiftPriors | None = None) -> LiftPriors:
@@ -360,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, action="append", default=None, help="renders: score the clips of this "
                     "folder instead of ../shared/renders (a held-out set; offsets learned on all dev clips); "
                     "given more than once, the sets are pooled")
+    ap.add_argument("--toe", choices=["mask", "foot_index"], default="mask", help="renders: the toe observation "
+                    "the fit gets (the mask's toe tips, as `turnout analyze` does, or MediaPipe's foot_index)")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-loo", action="store_true", help="renders: use LiftPriors' offsets (fitted on all dev clips)")
@@ -372,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cache:
         args.cache.mkdir(parents=True, exist_ok=True)
     if args.what in ("renders", "all"):
-        renders(args.cache, known, priors, loo=not args.no_loo, exact=exact, folders=args.dir)
+        renders(args.cache, known, priors, loo=not args.no_loo, exact=exact, folders=args.dir, toe=args.toe)
     if args.what in ("synthetic", "all"):
         synthetic(args.n, args.seed, known, args.priors)
     if args.what == "learn":

@@ -86,7 +86,7 @@ def _real_result() -> dict:
 
     clip = generate(Scene(motion=Motion(leg_rotation_deg=(45, 45), below_knee_rotation_deg=(15, 15))), seed=1)
 
-    def lift(xy_px, world_xyz, frame_size_wh, config):  # noqa: ANN001, ANN202
+    def lift(xy_px, world_xyz, frame_size_wh, config, toe_tip_px=None):  # noqa: ANN001, ANN202
         return clip.truth.floor_points()
 
     lift.name = "truth"  # type: ignore[attr-defined]

@@ -41,6 +41,11 @@ class ModelConfig:
     swapped back): MediaPipe's errors that depend on which way the body faces partly cancel (renders,
     foot rotation p95 10.7 -> 5.6 deg; README.md, "How turnout is measured from one camera"). Costs a
     second inference per frame. Only with ``num_poses == 1``; the live preview always runs one pass."""
+    toe_tips: bool = True
+    """Also ask MediaPipe for its person mask and take each foot's toe tip from it (``toe_tips``;
+    stored as ``toe_tip_xy``): MediaPipe's foot_index lands well short of the tips, the mask's outline does
+    not (renders: 1-3 px off against 14-25 px). The "camera" floor method fits the tips in place of
+    foot_index. The live preview does without (frame rate)."""
     min_pose_detection_confidence: float = 0.5
     min_pose_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5

@@ -49,7 +49,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ from .errors import ModelError
 from .landmarks import LEFT_SHOULDER, MIRROR_INDEX, NUM_LANDMARKS
 from .pose_model import ResolvedModel, resolve_for_config
 from .sequence import PoseSequence
+from .toe_tips import toe_tips_from_mask
 from .video import Frame, FrameSource, open_source
 
 os.environ.setdefault("GLOG_minloglevel", "2")
@@ -184,6 +185,8 @@ class FramePose:
     presence: NDArray[np.float64]
     n_poses: int
     """How many poses MediaPipe returned (0 = no person; the arrays are then NaN)."""
+    toe_tip_xy: NDArray[np.float64] = field(default_factory=lambda: np.full((2, 2), np.nan))
+    """(2, 2) toe tips per foot (dancer's left, right) in pixels from the person mask (``toe_tips``)."""
 
     @property
     def detected(self) -> bool:
@@ -195,18 +198,23 @@ class FramePose:
         return cls(np.full((NUM_LANDMARKS, 2), np.nan), nan, np.full((NUM_LANDMARKS, 3), np.nan), nan, nan, 0)
 
 
-def _to_frame_pose(image_landmarks: Any, world_landmarks: Any, width: int, height: int) -> FramePose:
+def _to_frame_pose(image_landmarks: Any, world_landmarks: Any, width: int, height: int,
+                   mask: Any = None) -> FramePose:
+    """One MediaPipe pose -> ``FramePose``; ``mask``: its segmentation mask (toe tips), or None."""
     image = np.array([[lm.x, lm.y, lm.z, np.nan if lm.visibility is None else lm.visibility,
                        np.nan if lm.presence is None else lm.presence]
                       for lm in image_landmarks], dtype=np.float64)
     world = np.array([[lm.x, lm.y, lm.z] for lm in world_landmarks], dtype=np.float64)
+    image_xy = image[:, :2] * (width, height)
+    tips = toe_tips_from_mask(mask.numpy_view(), image_xy) if mask is not None else np.full((2, 2), np.nan)
     return FramePose(
-        image_xy=image[:, :2] * (width, height),
+        image_xy=image_xy,
         image_z=image[:, 2] * width,
         world_xyz=world,
         visibility=image[:, 3],
         presence=image[:, 4],
         n_poses=1,
+        toe_tip_xy=tips,
     )
 
 
@@ -217,9 +225,11 @@ def unmirror(pose: FramePose, width: int) -> FramePose:
         return pose
     xy = pose.image_xy[MIRROR_INDEX]
     world = pose.world_xyz[MIRROR_INDEX]
+    tips = pose.toe_tip_xy[::-1]
     return FramePose(image_xy=np.column_stack([width - xy[:, 0], xy[:, 1]]), image_z=pose.image_z[MIRROR_INDEX],
                      world_xyz=world * (-1.0, 1.0, 1.0), visibility=pose.visibility[MIRROR_INDEX],
-                     presence=pose.presence[MIRROR_INDEX], n_poses=pose.n_poses)
+                     presence=pose.presence[MIRROR_INDEX], n_poses=pose.n_poses,
+                     toe_tip_xy=np.column_stack([width - tips[:, 0], tips[:, 1]]))
 
 
 MIRROR_MAX_DISAGREEMENT = 0.15
@@ -237,9 +247,11 @@ def average_poses(a: FramePose, b: FramePose) -> FramePose:
     size = float(np.linalg.norm(np.nanmax(body_a, axis=0) - np.nanmin(body_a, axis=0)))
     if not np.nanmedian(np.linalg.norm(body_a - body_b, axis=1)) <= MIRROR_MAX_DISAGREEMENT * size:
         return a
+    tips = np.where(np.isnan(a.toe_tip_xy), b.toe_tip_xy, np.where(np.isnan(b.toe_tip_xy), a.toe_tip_xy,
+                                                                   (a.toe_tip_xy + b.toe_tip_xy) / 2))
     return FramePose(image_xy=(a.image_xy + b.image_xy) / 2, image_z=(a.image_z + b.image_z) / 2,
                      world_xyz=(a.world_xyz + b.world_xyz) / 2, visibility=(a.visibility + b.visibility) / 2,
-                     presence=(a.presence + b.presence) / 2, n_poses=max(a.n_poses, b.n_poses))
+                     presence=(a.presence + b.presence) / 2, n_poses=max(a.n_poses, b.n_poses), toe_tip_xy=tips)
 
 
 class PoseTracker:
@@ -258,8 +270,10 @@ class PoseTracker:
     """
 
     def __init__(self, model_config: ModelConfig | None = None, *, model: ResolvedModel | None = None,
-                 running_mode: str = "video", mirror_average: bool | None = None) -> None:
+                 running_mode: str = "video", mirror_average: bool | None = None,
+                 toe_tips: bool | None = None) -> None:
         self.config = model_config or ModelConfig()
+        self.toe_tips = bool(self.config.toe_tips if toe_tips is None else toe_tips)
         mirror = self.config.mirror_average if mirror_average is None else mirror_average
         self.mirror_average = bool(mirror) and self.config.num_poses == 1
         if running_mode not in RUNNING_MODES:
@@ -279,6 +293,7 @@ class PoseTracker:
             min_pose_detection_confidence=self.config.min_pose_detection_confidence,
             min_pose_presence_confidence=self.config.min_pose_presence_confidence,
             min_tracking_confidence=self.config.min_tracking_confidence,
+            output_segmentation_masks=self.toe_tips,
         )
         self._landmarker = self._mirror_landmarker = None
         try:
@@ -339,8 +354,9 @@ class PoseTracker:
         else:
             result = call()
         h, w = frame_rgb.shape[:2]
-        return [_to_frame_pose(landmarks, world, w, h)
-                for landmarks, world in zip(result.pose_landmarks, result.pose_world_landmarks, strict=False)]
+        masks = result.segmentation_masks if self.toe_tips and result.segmentation_masks else [None] * len(result.pose_landmarks)
+        return [_to_frame_pose(landmarks, world, w, h, mask)
+                for landmarks, world, mask in zip(result.pose_landmarks, result.pose_world_landmarks, masks, strict=False)]
 
     def close(self) -> None:
         for name in ("_landmarker", "_mirror_landmarker"):
@@ -425,7 +441,7 @@ class _Rows:
     about 2 KB per frame, no per-frame Python objects kept."""
 
     SHAPES = {"image_xy": (NUM_LANDMARKS, 2), "image_z": (NUM_LANDMARKS,), "world_xyz": (NUM_LANDMARKS, 3),
-              "visibility": (NUM_LANDMARKS,), "presence": (NUM_LANDMARKS,)}
+              "visibility": (NUM_LANDMARKS,), "presence": (NUM_LANDMARKS,), "toe_tip_xy": (2, 2)}
 
     def __init__(self, capacity: int) -> None:
         self.n = 0

@@ -761,7 +761,7 @@ def run_live(
                 record_dir.mkdir(parents=True, exist_ok=True)
                 recorder = SessionRecorder(_free_name(record_dir / "session.mp4"), src.info.fps,
                                            measure=src.info.kind == "camera")
-            tracker = PoseTracker(config.model, mirror_average=False)   # one pass: the preview's frame rate
+            tracker = PoseTracker(config.model, mirror_average=False, toe_tips=False)   # the preview's frame rate
             if not headless:
                 try:
                     cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)

@@ -63,7 +63,7 @@ class MultiPoseFrames:
     """Every pose of every frame, before identities are known.
 
     ``image_xy`` (F, S, 33, 2) pixels, ``image_z`` (F, S, 33), ``world_xyz`` (F, S, 33, 3) metres,
-    ``visibility``/``presence`` (F, S, 33); S = ``max_dancers`` slots, NaN where MediaPipe returned
+    ``visibility``/``presence`` (F, S, 33), ``toe_tip_xy`` (F, S, 2, 2) pixels (optional); S = ``max_dancers`` slots, NaN where MediaPipe returned
     fewer poses. ``timestamps_s`` (F,), ``frame_size_wh`` (2,), ``meta`` as ``PoseSequence.meta``.
     """
 
@@ -74,6 +74,7 @@ class MultiPoseFrames:
     presence: NDArray[np.float64]
     timestamps_s: NDArray[np.float64]
     frame_size_wh: NDArray[np.float64]
+    toe_tip_xy: NDArray[np.float64] | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -84,6 +85,8 @@ class MultiPoseFrames:
         if xy.ndim != 4 or xy.shape[0] != n or xy.shape[2:] != (NUM_LANDMARKS, 2):
             raise ValueError(f"image_xy must have shape ({n}, slots, {NUM_LANDMARKS}, 2), got {xy.shape}")
         slots = xy.shape[1]
+        if self.toe_tip_xy is None:
+            set_(self, "toe_tip_xy", np.full((n, slots, *PER_FRAME_SHAPES["toe_tip_xy"]), np.nan))
         for name, tail in PER_FRAME_SHAPES.items():
             value = frozen_array(getattr(self, name))
             if value.shape != (n, slots, *tail):
@@ -133,7 +136,8 @@ class MultiPoseFrames:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
             meta = json.loads(str(arrays["meta_json"])) if "meta_json" in arrays else {}
-            return cls(**{name: arrays[name] for name in PER_FRAME_SHAPES}, timestamps_s=arrays["timestamps_s"],
+            return cls(**{name: arrays[name] if name != "toe_tip_xy" else arrays.get(name)   # older files lack it
+                          for name in PER_FRAME_SHAPES}, timestamps_s=arrays["timestamps_s"],
                        frame_size_wh=arrays["frame_size_wh"], meta=meta)
         except (KeyError, ValueError, OSError) as exc:
             raise InputError(f"{path} is not a readable multi-dancer landmark file ({exc.__class__.__name__}: {exc}).",
@@ -282,9 +286,7 @@ def split_dancers(frames: MultiPoseFrames, params: MultiConfig | None = None) ->
     per_track = split_tracks({name: np.asarray(getattr(frames, name)) for name in PER_FRAME_SHAPES}, ids)
     dancers = []
     for k, arrays in enumerate(per_track):
-        seq = PoseSequence(image_xy=arrays["image_xy"], world_xyz=arrays["world_xyz"],
-                           visibility=arrays["visibility"], timestamps_s=t, frame_size_wh=frames.frame_size_wh,
-                           image_z=arrays["image_z"], presence=arrays["presence"],
+        seq = PoseSequence(**arrays, timestamps_s=t, frame_size_wh=frames.frame_size_wh,
                            meta={**dict(frames.meta), "dancer": k + 1, "track": k})
         frac = float(seq.detected.mean()) if seq.n_frames else 0.0
         reason = None

@@ -13,6 +13,9 @@ field              shape            meaning
                                     hips, x = the image's right, y down, z away from the camera
 ``visibility``     (F, 33)          MediaPipe visibility, 0..1
 ``presence``       (F, 33)          MediaPipe presence, 0..1
+``toe_tip_xy``     (F, 2, 2)        tip of the toes per foot (0 = the dancer's left, 1 = her right)
+                                    in pixels, from MediaPipe's person mask (``toe_tips``); NaN
+                                    where not measured (older files, other tools)
 ``timestamps_s``   (F,)             presentation time of each frame in seconds, strictly increasing
 ``frame_size_wh``  (2,)             width and height of the upright frame in pixels
 ``meta``           mapping          source metadata: path, fps, rotation, model, ... (JSON-able)
@@ -45,7 +48,10 @@ PER_FRAME_SHAPES: dict[str, tuple[int, ...]] = {  # trailing shape of each per-f
     "world_xyz": (NUM_LANDMARKS, 3),
     "visibility": (NUM_LANDMARKS,),
     "presence": (NUM_LANDMARKS,),
+    "toe_tip_xy": (2, 2),
 }
+OPTIONAL_FIELDS = ("image_z", "presence", "toe_tip_xy")
+"""Per-frame arrays a sequence (and a landmark file) may lack: they are NaN then."""
 
 
 def frozen_array(array: Any) -> NDArray[np.float64]:
@@ -66,6 +72,7 @@ class PoseSequence:
     frame_size_wh: NDArray[np.float64]
     image_z: NDArray[np.float64] | None = None
     presence: NDArray[np.float64] | None = None
+    toe_tip_xy: NDArray[np.float64] | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -74,10 +81,9 @@ class PoseSequence:
             raise ValueError(f"timestamps_s must have shape (frames,), got {np.shape(self.timestamps_s)}")
         set_ = object.__setattr__
         set_(self, "timestamps_s", frozen_array(self.timestamps_s))
-        if self.image_z is None:
-            set_(self, "image_z", np.full((n, NUM_LANDMARKS), np.nan))
-        if self.presence is None:
-            set_(self, "presence", np.full((n, NUM_LANDMARKS), np.nan))
+        for name in OPTIONAL_FIELDS:
+            if getattr(self, name) is None:
+                set_(self, name, np.full((n, *PER_FRAME_SHAPES[name]), np.nan))
         for name, tail in PER_FRAME_SHAPES.items():
             value = frozen_array(getattr(self, name))
             if value.shape != (n, *tail):
@@ -110,16 +116,8 @@ class PoseSequence:
 
     def select(self, frames: slice | NDArray[np.bool_] | NDArray[np.intp]) -> PoseSequence:
         """A new sequence holding only the given frames (slice, boolean mask or indices)."""
-        return PoseSequence(
-            image_xy=self.image_xy[frames],
-            world_xyz=self.world_xyz[frames],
-            visibility=self.visibility[frames],
-            timestamps_s=self.timestamps_s[frames],
-            frame_size_wh=self.frame_size_wh,
-            image_z=self.image_z[frames],
-            presence=self.presence[frames],
-            meta=self.meta,
-        )
+        return PoseSequence(**{name: getattr(self, name)[frames] for name in PER_FRAME_SHAPES},
+                            timestamps_s=self.timestamps_s[frames], frame_size_wh=self.frame_size_wh, meta=self.meta)
 
     # ------------------------------------------------------------------ file format
     def save_npz(self, path: str | Path) -> Path:
@@ -133,11 +131,7 @@ class PoseSequence:
         np.savez_compressed(
             tmp,
             format_version=np.int64(NPZ_FORMAT_VERSION),
-            image_xy=self.image_xy,
-            image_z=self.image_z,
-            world_xyz=self.world_xyz,
-            visibility=self.visibility,
-            presence=self.presence,
+            **{name: getattr(self, name) for name in PER_FRAME_SHAPES},
             timestamps_s=self.timestamps_s,
             frame_size_wh=self.frame_size_wh,
             meta_json=np.array(json.dumps(dict(self.meta), default=str)),
@@ -150,7 +144,7 @@ class PoseSequence:
         """Read a landmark file written by ``save_npz`` (or by any tool following the README format).
 
         Required arrays: ``image_xy``, ``world_xyz``, ``visibility``, ``timestamps_s``,
-        ``frame_size_wh``; ``image_z``, ``presence`` and ``meta_json`` are optional.
+        ``frame_size_wh``; ``image_z``, ``presence``, ``toe_tip_xy`` and ``meta_json`` are optional.
         """
         path = Path(path)
         if not path.is_file():
@@ -167,16 +161,8 @@ class PoseSequence:
                              "Re-create it with `turnout extract VIDEO -o FILE.npz`.")
         meta = json.loads(str(arrays["meta_json"])) if "meta_json" in arrays else {}
         try:
-            return cls(
-                image_xy=arrays["image_xy"],
-                world_xyz=arrays["world_xyz"],
-                visibility=arrays["visibility"],
-                timestamps_s=arrays["timestamps_s"],
-                frame_size_wh=arrays["frame_size_wh"],
-                image_z=arrays.get("image_z"),
-                presence=arrays.get("presence"),
-                meta=meta,
-            )
+            return cls(**{name: arrays.get(name) for name in PER_FRAME_SHAPES},
+                       timestamps_s=arrays["timestamps_s"], frame_size_wh=arrays["frame_size_wh"], meta=meta)
         except ValueError as exc:
             raise InputError(f"{path} holds inconsistent arrays: {exc}.",
                              "Re-create it with `turnout extract VIDEO -o FILE.npz`.") from exc

@@ -24,7 +24,7 @@ def truth_lifter(clip: SyntheticClip, **changes: object):  # noqa: ANN201
     """A floor method that returns the synthetic truth: checks the metric definitions exactly,
     without the camera problem (that is the camera method's own test)."""
 
-    def lift(xy_px, world_xyz, frame_size_wh, config) -> FloorPoints:  # noqa: ANN001
+    def lift(xy_px, world_xyz, frame_size_wh, config, toe_tip_px=None) -> FloorPoints:  # noqa: ANN001
         fp = clip.truth.floor_points()
         return dataclasses.replace(fp, **changes) if changes else fp  # type: ignore[arg-type]
 

@@ -21,7 +21,9 @@ Pure numpy/scipy. Method (README.md, "How turnout is measured from one camera" h
      around 1 m, a dancer facing the camera, left/right symmetry within a few degrees, knees not
      travelling outside the toes (one-sided: leg rotation above foot rotation), and MediaPipe's
      systematic landmark offsets (heel above the floor, foot_index short of the toe tip) learned from
-     rendered bodies with exact ground truth (constants in ``LiftPriors``).
+     rendered bodies with exact ground truth (constants in ``LiftPriors``);
+   * the toe observation: the toe tips found in MediaPipe's person mask (``toe_tips``) where the clip
+     has them (``_toe_observations``), else MediaPipe's foot_index.
 
 3. The fitted model gives 3D points in the floor frame for every frame; the Jacobian at the solution
    gives the one-sigma uncertainty of F and H (the frames counted as ``independent_frames`` looks), plus
@@ -103,6 +105,13 @@ class LiftPriors:
         (0.001, 0.016, 0.020), (0.016, 0.0, 0.040), (-0.017, 0.027, 0.013),
         (-0.006, -0.001, 0.014), (-0.008, 0.043, 0.007))
     """Learned: change of those offsets per 60 deg of knee flexion (MediaPipe's knee rides up and out, ...)."""
+    mask_tip_offset_m: tuple[float, float, float] = (0.017, -0.013, -0.010)
+    """Learned: the mask's toe tip (``toe_tips``) minus the anatomical tip (the midpoint of the first two
+    toe tips), in the foot's frame (outward, forward, up) metres; used in place of foot_index's offsets
+    when the clip has mask tips (``with_mask_tips``)."""
+    mask_tip_offset_per_60deg_m: tuple[float, float, float] = (0.001, 0.004, -0.001)
+    mask_tip_pixel_sd: float = 4.0
+    """Noise of the mask's toe tip in pixels at 1000 px leg length (foot_index: ``pixel_sd[4]``)."""
     knee_offset_turn: float = 0.0
     """The knee's offset frame is turned this fraction of the leg rotation from the body's frame
     (``landmark_basis``). 0: the body's frame. With the true camera, MediaPipe's knee at the bottom of
@@ -120,11 +129,20 @@ class LiftPriors:
     could put such knees at the 90 deg limit. sd inf: no such prior. Measured cost: synthetic knees 8 deg
     outside the toes read 3-4 deg outside (test)."""
 
+    def with_mask_tips(self) -> LiftPriors:
+        """These priors for a clip whose toe observations are the mask's tips, not MediaPipe's foot_index."""
+        def row4(rows: tuple, new: tuple) -> tuple:
+            return (*rows[:TOE], tuple(new))
+        return replace(self, landmark_offset_m=row4(self.landmark_offset_m, self.mask_tip_offset_m),
+                       landmark_offset_per_60deg_m=row4(self.landmark_offset_per_60deg_m, self.mask_tip_offset_per_60deg_m),
+                       pixel_sd=(*self.pixel_sd[:TOE], self.mask_tip_pixel_sd))
+
     @classmethod
     def exact_landmarks(cls, **changes: Any) -> LiftPriors:
         """Priors for landmarks that are the anatomical points themselves (no MediaPipe offsets)."""
         zero = ((0.0, 0.0, 0.0),) * 5
-        base = {"landmark_offset_m": zero, "landmark_offset_per_60deg_m": zero, "toe_axis_offset_deg": 0.0}
+        base = {"landmark_offset_m": zero, "landmark_offset_per_60deg_m": zero, "toe_axis_offset_deg": 0.0,
+                "mask_tip_offset_m": zero[0], "mask_tip_offset_per_60deg_m": zero[0]}
         base.update(changes)
         return cls(**base)
     independent_frames: float = 4.0
@@ -151,10 +169,11 @@ class LiftPriors:
     leg, toes sunk into the floor, camera 0.6-1.0 m high whatever the truth). Renders (foot, leg median /
     p95; flags; knee offsets in the body's frame, knees-outside-toes prior): 2: 2.7 / 5.7, 1.9 / 7.7,
     10/12 (plie02 and plie05 within 1 deg of the threshold); 2.5: 2.4 / 5.1, 1.6 / 6.5, 12/12; 3: 2.4 /
-    5.2, 1.3 / 5.3, 12/12. The one real clip checked by hand (dark shoes on a dark floor, foot rotation
-    about 55-60 deg from the frames) reads 47 deg at 2, 44 at 2.5 and 41-42 at 3: 2.5 is the
-    compromise until more real footage with known turnout exists (README.md, "How turnout is measured
-    from one camera")."""
+    5.2, 1.3 / 5.3, 12/12 (those with foot_index as the toe; with the mask's toe tips 2: 1.9 / 5.9, 1.1 /
+    11.5; 2.5: 2.1 / 5.3, 1.0 / 10.3; 3: 2.0 / 4.9, 0.8 / 8.8; 11/12 each, plie02). The one real clip
+    checked by hand (dark shoes on a dark floor, foot rotation 50-62 deg from the frames) reads 58 deg at
+    2.5 and 51 at 3 with the mask's tips (foot_index: 47 at 2, 44 at 2.5): 2.5 until more real footage with
+    known turnout exists (README.md, "How turnout is measured from one camera")."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -476,6 +495,7 @@ def fit_plie(obs_px: NDArray[np.float64], frame_size_wh: NDArray[np.float64] | t
              vfov_deg: float | None = None, default_fov_deg: float = 63.0, camera_height_m: float | None = None,
              focal_px: float | None = None, pitch_deg: float | None = None, roll_deg: float | None = None,
              fixed_camera: PinholeCamera | None = None, priors: LiftPriors | None = None,
+             toe_tip_px: NDArray[np.float64] | None = None,
              max_frames: int = 60, starts_deg: tuple[float, ...] = (35.0, 60.0, 80.0)) -> PlieFit:
     """Fit the first-position plié model to leg landmarks ``obs_px`` (F, 2, 5, 2) pixels.
 
@@ -484,11 +504,14 @@ def fit_plie(obs_px: NDArray[np.float64], frame_size_wh: NDArray[np.float64] | t
     is held upright or sideways). ``camera_height_m``: the lens height if measured. ``fixed_camera``: a
     fully known camera; the camera is then not estimated. ``focal_px``, ``pitch_deg``, ``roll_deg``: known
     parts of the camera (e.g. from a floor marker), held within 0.1 % / 0.5 deg.
+    ``toe_tip_px`` (F, 2, 2): the toe tips from the person mask (``PoseSequence.toe_tip_xy``); where they
+    are found in at least ``MIN_MASK_TIP_FRAC`` of the frames they replace foot_index (``info["toe_source"]``).
     Frames with any missing leg landmark are skipped; at most ``max_frames`` evenly spaced frames are
     fitted, and the points of the others follow from their own knee flexion (interpolated).
     """
     priors = priors or LiftPriors()
     obs_all = np.asarray(obs_px, float)
+    obs_all, priors, toe_source = _toe_observations(obs_all, toe_tip_px, priors)
     W, Hh = float(frame_size_wh[0]), float(frame_size_wh[1])
     cx, cy = W / 2, Hh / 2
     if vfov_deg is not None:
@@ -580,9 +603,29 @@ def fit_plie(obs_px: NDArray[np.float64], frame_size_wh: NDArray[np.float64] | t
         leg_rotation_deg=np.rad2deg(np.array([g[_GI["HL"]], g[_GI["HR"]]])),
         foot_sd_deg=sdF, leg_sd_deg=sdH, knee_flexion_deg=np.rad2deg(flex_all), points_m=pts, body=body,
         rms_px=rms, floor_view_deg=floor_view, floor_view_high_deg=floor_view_high, success=bool(best.success),
-        info={"frames_fitted": int(T), "cost": float(best.cost), "nfev": int(best.nfev), "focal_known": focal_known,
+        info={"frames_fitted": int(T), "toe_source": toe_source, "cost": float(best.cost), "nfev": int(best.nfev), "focal_known": focal_known,
               "prior_focal_px": f0, "height_sd_m": height_sd},
     )
+
+
+MIN_MASK_TIP_FRAC = 0.8
+"""Mask toe tips are used when both are found in at least this fraction of the frames with all leg landmarks."""
+
+
+def _toe_observations(obs: NDArray[np.float64], toe_tip_px: NDArray[np.float64] | None,
+                      priors: LiftPriors) -> tuple[NDArray[np.float64], LiftPriors, str]:
+    """The leg observations (F, 2, 5, 2) with the toe slot taken from the mask's tips when there are enough
+    of them (frames without tips then count as missing), the matching priors, and which toe was used."""
+    if toe_tip_px is None:
+        return obs, priors, "foot_index"
+    tips = np.asarray(toe_tip_px, float)
+    legs_ok = np.isfinite(obs).all(axis=(1, 2, 3))
+    tips_ok = np.isfinite(tips).all(axis=(1, 2))
+    if legs_ok.sum() == 0 or (legs_ok & tips_ok).sum() < MIN_MASK_TIP_FRAC * legs_ok.sum():
+        return obs, priors, "foot_index"
+    out = obs.copy()
+    out[:, :, TOE] = tips
+    return out, priors.with_mask_tips(), "mask"
 
 
 def _report_points(pts: NDArray[np.float64], g: NDArray[np.float64], priors: LiftPriors) -> NDArray[np.float64]:
@@ -658,11 +701,13 @@ def view_check(obs_px: NDArray[np.float64], min_hip_width_ratio: float = 0.12) -
 
 
 def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], frame_size_wh: NDArray[np.float64],
-                config: Any = None, *, priors: LiftPriors | None = None) -> FloorPoints:
+                config: Any = None, *, priors: LiftPriors | None = None,
+                toe_tip_px: NDArray[np.float64] | None = None) -> FloorPoints:
     """The "camera" floor method (module docstring): cleaned image landmarks -> ``FloorPoints``.
 
     ``xy_px`` (F, 33, 2) pixels; ``world_xyz`` is not used (MediaPipe's depth is unreliable here);
     ``config``: a ``Config`` (its ``camera`` and ``analysis`` sections are read) or None for defaults.
+    ``toe_tip_px`` (F, 2, 2): the mask's toe tips, if extracted (``fit_plie``).
     """
     from ..config import Config
 
@@ -688,7 +733,7 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
         fit = fit_plie(obs, (W, H), vfov_deg=vfov, default_fov_deg=default_vfov,
                        camera_height_m=getattr(cam_cfg, "camera_height_m", None), focal_px=focal,
                        pitch_deg=getattr(cam_cfg, "pitch_deg", None), roll_deg=getattr(cam_cfg, "roll_deg", None),
-                       priors=priors, max_frames=int(getattr(an_cfg, "fit_max_frames", 60)),
+                       priors=priors, toe_tip_px=toe_tip_px, max_frames=int(getattr(an_cfg, "fit_max_frames", 60)),
                        starts_deg=tuple(getattr(an_cfg, "fit_starts_deg", (35.0, 60.0, 80.0))))
     except ValueError as exc:
         return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS,

@@ -166,7 +166,7 @@ def analyze(sequence: PoseSequence, config: Config | None = None, *, lifter: Lif
         lifter, fallback = resolve_lifter(cfg.analysis.method)
         if fallback:
             warns.append(warning("method_fallback", fallback))
-    floor = lifter(xy, world, sequence.frame_size_wh, cfg)
+    floor = lifter(xy, world, sequence.frame_size_wh, cfg, toe_tip_px=sequence.toe_tip_xy)
     if floor.points_m.shape[0] != n:
         raise ValueError(f"the floor method returned {floor.points_m.shape[0]} frames for a {n}-frame sequence")
     if floor.method == "world":

@@ -61,7 +61,8 @@ class FloorPoints:
 
 
 class Lifter(Protocol):
-    """A floor-plane method. ``xy_px`` are cleaned image landmarks (frames, 33, 2)."""
+    """A floor-plane method. ``xy_px`` are cleaned image landmarks (frames, 33, 2); ``toe_tip_px`` the
+    mask's toe tips (frames, 2, 2) pixels, NaN where not measured (a method may ignore them)."""
 
     name: str
 
@@ -71,6 +72,8 @@ class Lifter(Protocol):
         world_xyz: NDArray[np.float64],
         frame_size_wh: NDArray[np.float64],
         config: Any,
+        *,
+        toe_tip_px: NDArray[np.float64] | None = None,
     ) -> FloorPoints: ...
 
 
@@ -114,7 +117,7 @@ def _standing_frames(flexion_deg: NDArray[np.float64], standing_max_deg: float) 
 
 
 def lift_world(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], frame_size_wh: NDArray[np.float64],
-               config: Any) -> FloorPoints:
+               config: Any, *, toe_tip_px: NDArray[np.float64] | None = None) -> FloorPoints:
     """Baseline floor method: MediaPipe's world landmarks levelled into the floor frame.
 
     World axes (x = image right, y down, z away from the camera) are first mapped to
