@@ -131,10 +131,11 @@ class LiftPriors:
 
     def with_mask_tips(self) -> LiftPriors:
         """These priors for a clip whose toe observations are the mask's tips, not MediaPipe's foot_index."""
-        def row4(rows: tuple, new: tuple) -> tuple:
+        def toe_row(rows: tuple, new: tuple) -> tuple:
             return (*rows[:TOE], tuple(new))
-        return replace(self, landmark_offset_m=row4(self.landmark_offset_m, self.mask_tip_offset_m),
-                       landmark_offset_per_60deg_m=row4(self.landmark_offset_per_60deg_m, self.mask_tip_offset_per_60deg_m),
+        return replace(self, landmark_offset_m=toe_row(self.landmark_offset_m, self.mask_tip_offset_m),
+                       landmark_offset_per_60deg_m=toe_row(self.landmark_offset_per_60deg_m,
+                                                           self.mask_tip_offset_per_60deg_m),
                        pixel_sd=(*self.pixel_sd[:TOE], self.mask_tip_pixel_sd))
 
     @classmethod
@@ -603,8 +604,8 @@ def fit_plie(obs_px: NDArray[np.float64], frame_size_wh: NDArray[np.float64] | t
         leg_rotation_deg=np.rad2deg(np.array([g[_GI["HL"]], g[_GI["HR"]]])),
         foot_sd_deg=sdF, leg_sd_deg=sdH, knee_flexion_deg=np.rad2deg(flex_all), points_m=pts, body=body,
         rms_px=rms, floor_view_deg=floor_view, floor_view_high_deg=floor_view_high, success=bool(best.success),
-        info={"frames_fitted": int(T), "toe_source": toe_source, "cost": float(best.cost), "nfev": int(best.nfev), "focal_known": focal_known,
-              "prior_focal_px": f0, "height_sd_m": height_sd},
+        info={"frames_fitted": int(T), "toe_source": toe_source, "cost": float(best.cost), "nfev": int(best.nfev),
+              "focal_known": focal_known, "prior_focal_px": f0, "height_sd_m": height_sd},
     )
 
 
