@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -193,6 +194,16 @@ def test_unmirror_flips_x_and_swaps_sides() -> None:
     np.testing.assert_allclose(again.image_xy, xy)
     np.testing.assert_allclose(again.world_xyz, world)
     assert not unmirror(FramePose.missing(), 640).detected
+
+
+def test_toe_tips_are_unmirrored_and_averaged() -> None:
+    xy = np.random.default_rng(3).uniform(100, 400, (33, 2))
+    tips = np.array([[300.0, 410.0], [150.0, 412.0]])              # her left foot, her right foot
+    pose = dataclasses.replace(_pose(xy), toe_tip_xy=tips)
+    back = unmirror(pose, 640)                                     # the right foot's tip becomes the left's
+    np.testing.assert_array_equal(back.toe_tip_xy, [[640 - 150.0, 412.0], [640 - 300.0, 410.0]])
+    other = dataclasses.replace(pose, toe_tip_xy=tips + [[2.0, 0.0], [np.nan, np.nan]])
+    np.testing.assert_array_equal(average_poses(pose, other).toe_tip_xy, [[301.0, 410.0], [150.0, 412.0]])
 
 
 def test_average_poses_only_of_the_same_person() -> None:

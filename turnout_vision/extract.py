@@ -60,7 +60,7 @@ from .config import Config, ModelConfig
 from .errors import ModelError
 from .landmarks import LEFT_SHOULDER, MIRROR_INDEX, NUM_LANDMARKS
 from .pose_model import ResolvedModel, resolve_for_config
-from .sequence import PoseSequence
+from .sequence import PER_FRAME_SHAPES, PoseSequence
 from .toe_tips import toe_tips_from_mask
 from .video import Frame, FrameSource, open_source
 
@@ -223,13 +223,14 @@ def unmirror(pose: FramePose, width: int) -> FramePose:
     x flipped (image: ``width - x``; world: ``-x``) and left and right landmarks swapped back."""
     if not pose.detected:
         return pose
-    xy = pose.image_xy[MIRROR_INDEX]
+    def flip_x(points_xy: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.column_stack([width - points_xy[:, 0], points_xy[:, 1]])
+
     world = pose.world_xyz[MIRROR_INDEX]
-    tips = pose.toe_tip_xy[::-1]
-    return FramePose(image_xy=np.column_stack([width - xy[:, 0], xy[:, 1]]), image_z=pose.image_z[MIRROR_INDEX],
+    return FramePose(image_xy=flip_x(pose.image_xy[MIRROR_INDEX]), image_z=pose.image_z[MIRROR_INDEX],
                      world_xyz=world * (-1.0, 1.0, 1.0), visibility=pose.visibility[MIRROR_INDEX],
                      presence=pose.presence[MIRROR_INDEX], n_poses=pose.n_poses,
-                     toe_tip_xy=np.column_stack([width - tips[:, 0], tips[:, 1]]))
+                     toe_tip_xy=flip_x(pose.toe_tip_xy[::-1]))        # sides swapped back too
 
 
 MIRROR_MAX_DISAGREEMENT = 0.15
@@ -354,9 +355,10 @@ class PoseTracker:
         else:
             result = call()
         h, w = frame_rgb.shape[:2]
-        masks = result.segmentation_masks if self.toe_tips and result.segmentation_masks else [None] * len(result.pose_landmarks)
-        return [_to_frame_pose(landmarks, world, w, h, mask)
-                for landmarks, world, mask in zip(result.pose_landmarks, result.pose_world_landmarks, masks, strict=False)]
+        masks = (result.segmentation_masks if self.toe_tips and result.segmentation_masks
+                 else [None] * len(result.pose_landmarks))
+        return [_to_frame_pose(landmarks, world, w, h, mask) for landmarks, world, mask
+                in zip(result.pose_landmarks, result.pose_world_landmarks, masks, strict=False)]
 
     def close(self) -> None:
         for name in ("_landmarker", "_mirror_landmarker"):
@@ -440,8 +442,7 @@ class _Rows:
     """Per-frame landmark arrays that grow by doubling (preallocated to the expected frame count):
     about 2 KB per frame, no per-frame Python objects kept."""
 
-    SHAPES = {"image_xy": (NUM_LANDMARKS, 2), "image_z": (NUM_LANDMARKS,), "world_xyz": (NUM_LANDMARKS, 3),
-              "visibility": (NUM_LANDMARKS,), "presence": (NUM_LANDMARKS,), "toe_tip_xy": (2, 2)}
+    SHAPES = PER_FRAME_SHAPES
 
     def __init__(self, capacity: int) -> None:
         self.n = 0

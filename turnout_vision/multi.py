@@ -63,8 +63,8 @@ class MultiPoseFrames:
     """Every pose of every frame, before identities are known.
 
     ``image_xy`` (F, S, 33, 2) pixels, ``image_z`` (F, S, 33), ``world_xyz`` (F, S, 33, 3) metres,
-    ``visibility``/``presence`` (F, S, 33), ``toe_tip_xy`` (F, S, 2, 2) pixels (optional); S = ``max_dancers`` slots, NaN where MediaPipe returned
-    fewer poses. ``timestamps_s`` (F,), ``frame_size_wh`` (2,), ``meta`` as ``PoseSequence.meta``.
+    ``visibility``/``presence`` (F, S, 33), ``toe_tip_xy`` (F, S, 2, 2) pixels (optional); S = ``max_dancers``
+    slots, NaN where MediaPipe returned fewer poses. ``timestamps_s`` (F,), ``frame_size_wh`` (2,), ``meta`` as ``PoseSequence.meta``.
     """
 
     image_xy: NDArray[np.float64]

@@ -334,8 +334,7 @@ def test_plie_seen_from_the_legs_image_length() -> None:
 
 def _true_tips(clip: sy.SyntheticClip, sd_px: float = 1.0, seed: int = 0) -> np.ndarray:
     """(T, 2, 2) the toe tips' true projections plus noise: what the mask's tips emulate."""
-    cam = sy.Camera(**{k: v for k, v in clip.truth.camera.items() if k in {f.name for f in dataclasses.fields(sy.Camera)}})
-    tips = sy.project(clip.truth.points_m[:, :, lm.FOOT_INDEX], cam)[0]
+    tips = sy.project(clip.truth.points_m[:, :, lm.FOOT_INDEX], clip.truth.scene.camera)[0]
     return tips + np.random.default_rng(seed).normal(0, sd_px, tips.shape)
 
 
