@@ -299,7 +299,9 @@ def _learn_data(cache: Path | None, exact: tuple[str, ...] = (),
             obs = obs.copy()
             obs[:, :, -1] = seq.toe_tip_xy
         F, H = (np.deg2rad([t["params"][a]] * 2) for a in "FH")
-        data.append((P, obs, cam, landmark_basis(F, H, knee_turn), k, clip.stem))
+        leg = np.linalg.norm(np.diff(P[0, :, :3], axis=1), axis=-1).sum(axis=-1).mean()   # hip-knee-ankle
+        scale = leg / LiftPriors.leg_m[0]            # offsets are learned for a leg of leg_m[0] (they scale with it)
+        data.append((P, obs, cam, scale * landmark_basis(F, H, knee_turn), k, clip.stem))
     return data
 
 

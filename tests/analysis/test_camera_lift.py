@@ -224,16 +224,16 @@ def test_rendered_clip_end_to_end(name: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name,toe", [
-    ("plie02", "foot_index"), ("plie04", "foot_index"), ("plie04", "mask"),
-    pytest.param("plie02", "mask", marks=pytest.mark.xfail(strict=True, reason="known: with the mask's toe tips "
-                 "plie02's legs read 66 deg (truth 78.5) and it is flagged (README, accuracy table)"))])
+    ("plie02", "foot_index"), ("plie04", "foot_index"), ("plie04", "mask"), ("plie02", "mask")])
 def test_rendered_near_sideways_legs_read_right_and_unforced(name: str, toe: str) -> None:
     """plie02 and plie04: feet and legs at 78.5 and 79.7 deg (knees over the toes), where a foot's forward
     extent is a few pixels and 3 mm of knee position move the leg rotation by 10 deg. Feet: with one look
     per frame 89-91 deg, with the mirrored look averaged in (the default) within 2 deg. Legs: with the
     knee's offsets along its travel they read 63 / 71 deg (plie02 flagged as forced by 16-17 deg); with
-    the offsets in the body's frame and the knees-outside-toes prior 71 / 80-81, not flagged. ``toe``: the
-    fit's toe observation (MediaPipe's foot_index, or the mask's tips as ``analyze`` uses)."""
+    the offsets in the body's frame and the knees-outside-toes prior 71 / 80-81, not flagged; with the
+    mask's toe tips plie02's legs read 66 (flagged) until MediaPipe's offsets scaled with the fitted leg
+    length (81 now: the fit had shrunk the body to 0.79 m of leg, truth 0.94). ``toe``: the fit's toe
+    observation (MediaPipe's foot_index, or the mask's tips as ``analyze`` uses)."""
     video = RENDERS / "dev" / f"{name}.mp4"
     if not video.is_file():
         pytest.skip(f"rendered clips are not available ({RENDERS} is absent)")
@@ -249,7 +249,7 @@ def test_rendered_near_sideways_legs_read_right_and_unforced(name: str, toe: str
     F = np.asarray(fp.camera["foot_rotation_deg"])
     H = np.asarray(fp.camera["leg_rotation_deg"])
     np.testing.assert_allclose(F, truth["F"], atol=5.0)
-    np.testing.assert_allclose(H, truth["H"], atol=9.0)
+    np.testing.assert_allclose(H, truth["H"], atol=8.0)
     assert np.all(F - H < Config().flags.forced_turnout_deg), F - H
 
 

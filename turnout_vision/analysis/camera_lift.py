@@ -21,7 +21,9 @@ Pure numpy/scipy. Method (README.md, "How turnout is measured from one camera" h
      around 1 m, a dancer facing the camera, left/right symmetry within a few degrees, knees not
      travelling outside the toes (one-sided: leg rotation above foot rotation), and MediaPipe's
      systematic landmark offsets (heel above the floor, foot_index short of the toe tip) learned from
-     rendered bodies with exact ground truth (constants in ``LiftPriors``);
+     rendered bodies with exact ground truth (constants in ``LiftPriors``); the lengths that are not
+     fitted (those offsets, the heel gap) are stated for an average leg and scale with the fitted one
+     (``_body_scale``), so nothing depends on the body's metric size, which one camera cannot see;
    * the toe observation: the toe tips found in MediaPipe's person mask (``toe_tips``) where the clip
      has them (``_toe_observations``), else MediaPipe's foot_index.
 
@@ -67,7 +69,11 @@ class LiftPriors:
     """
 
     leg_m: tuple[float, float] = (0.87, 0.08)
-    """Thigh + shank (hip-joint landmark to ankle landmark): fixes the metric scale only."""
+    """Thigh + shank (hip to ankle joint centres): fixes the metric scale only. Every other length here
+    (MediaPipe's offsets, the heel gap, ...) is stated for a body with this mean leg and scales with the
+    fitted leg (``_body_scale``): one camera cannot tell a small dancer near it from a tall one further
+    away, and with those lengths fixed in metres the fit shrank bodies to make them relatively larger
+    (rendered plie02: leg 0.79 m for 0.94 m, legs read 66 deg for 78.5, flagged; scaled: 81 deg)."""
     foot_over_leg: tuple[float, float] = (0.30, 0.015)
     """Foot length (back of the heel -> tip of the toes) over leg length (hip to ankle joint centres);
     sd 0.015 is about 5 % (foot and leg length each vary about 4 % of stature in adults; was 0.025)."""
@@ -82,6 +88,7 @@ class LiftPriors:
     ankle_height_over_leg: tuple[float, float] = (0.092, 0.01)
     ankle_along_over_foot: tuple[float, float] = (0.21, 0.03)
     heel_gap_m: tuple[float, float] = (0.02, 0.02)
+    """Distance between the backs of the two heels (first position: heels together)."""
     camera_height_m: tuple[float, float] = (1.0, 0.35)
     pitch_deg: tuple[float, float] = (-3.0, 12.0)
     roll_deg: tuple[float, float] = (0.0, 3.0)
@@ -96,16 +103,17 @@ class LiftPriors:
     """Added to the heel -> toe-tips direction to give the heel -> second-toe axis (measured on the
     rendered bodies: the midpoint of the first two toe tips lies 2.6-3.4 deg inside that axis)."""
     landmark_offset_m: tuple[tuple[float, float, float], ...] = (
-        (-0.011, 0.052, -0.007), (-0.014, 0.045, -0.001), (0.007, -0.007, 0.023),
-        (0.005, 0.031, 0.007), (-0.001, -0.069, 0.004))
+        (-0.010, 0.049, -0.007), (-0.013, 0.041, -0.001), (0.007, -0.007, 0.021),
+        (0.005, 0.028, 0.006), (-0.001, -0.064, 0.004))
     """Learned: MediaPipe landmark minus the anatomical point, per joint (hip, knee, ankle, heel,
-    foot_index), in a local frame (outward, forward, up) metres (``landmark_basis``): "forward" is the foot
-    axis for ankle, heel and foot_index, and the body's forward (towards a frontal camera) for hip and knee."""
+    foot_index), in a local frame (outward, forward, up) metres for a leg of ``leg_m[0]`` (scaled with the
+    fitted leg; ``landmark_basis``): "forward" is the foot axis for ankle, heel and foot_index, and the
+    body's forward (towards a frontal camera) for hip and knee."""
     landmark_offset_per_60deg_m: tuple[tuple[float, float, float], ...] = (
-        (0.001, 0.016, 0.020), (0.016, 0.0, 0.040), (-0.017, 0.027, 0.013),
-        (-0.006, -0.001, 0.014), (-0.008, 0.043, 0.007))
+        (0.001, 0.013, 0.019), (0.015, -0.001, 0.036), (-0.015, 0.024, 0.012),
+        (-0.006, -0.001, 0.012), (-0.007, 0.040, 0.007))
     """Learned: change of those offsets per 60 deg of knee flexion (MediaPipe's knee rides up and out, ...)."""
-    mask_tip_offset_m: tuple[float, float, float] = (0.017, -0.013, -0.010)
+    mask_tip_offset_m: tuple[float, float, float] = (0.016, -0.012, -0.009)
     """Learned: the mask's toe tip (``toe_tips``) minus the anatomical tip (the midpoint of the first two
     toe tips), in the foot's frame (outward, forward, up) metres; used in place of foot_index's offsets
     when the clip has mask tips (``with_mask_tips``)."""
@@ -271,6 +279,11 @@ def landmark_basis(F: NDArray[np.float64], H: NDArray[np.float64], knee_turn: fl
     return np.stack([body, frame(knee_turn * H), foot, foot, foot], axis=1)
 
 
+def _body_scale(g: NDArray[np.float64], priors: LiftPriors) -> float:
+    """The fitted leg over the mean leg ``priors.leg_m[0]``: what the model's fixed lengths scale with."""
+    return float(np.exp(g[_GI["logLt"]]) + np.exp(g[_GI["logLs"]])) / priors.leg_m[0]
+
+
 def _landmark_points(pts: NDArray[np.float64], g: NDArray[np.float64], flex: NDArray[np.float64],
                      priors: LiftPriors) -> NDArray[np.float64]:
     """Anatomical points (T, 2, 5, 3) -> where MediaPipe puts their landmarks (learned offsets)."""
@@ -280,6 +293,7 @@ def _landmark_points(pts: NDArray[np.float64], g: NDArray[np.float64], flex: NDA
         return pts
     k = flex / np.deg2rad(60.0)                                    # (T, 2)
     coef = off0[None, None] + off1[None, None] * k[..., None, None]  # (T, 2, 5, 3)
+    coef = coef * _body_scale(g, priors)
     basis = landmark_basis(g[[_GI["FL"], _GI["FR"]]], g[[_GI["HL"], _GI["HR"]]], priors.knee_offset_turn)
     return pts + np.einsum("tsjc,sjcd->tsjd", coef, basis)
 
@@ -358,6 +372,7 @@ class _Problem:
         pr = self.priors
         Lt, Ls = np.exp(g[_GI["logLt"]]), np.exp(g[_GI["logLs"]])
         leg = Lt + Ls
+        body = _body_scale(g, pr)
         deg = np.deg2rad
         out = [
             (leg - pr.leg_m[0]) / pr.leg_m[1],
@@ -368,8 +383,8 @@ class _Problem:
             (g[_GI["ztoe"]] / leg - pr.toe_height_over_leg[0]) / pr.toe_height_over_leg[1],
             (g[_GI["zank"]] / leg - pr.ankle_height_over_leg[0]) / pr.ankle_height_over_leg[1],
             (g[_GI["aank"]] / g[_GI["L"]] - pr.ankle_along_over_foot[0]) / pr.ankle_along_over_foot[1],
-            (g[_GI["gap"]] - pr.heel_gap_m[0]) / pr.heel_gap_m[1],
-            g[_GI["yhip"]] / 0.03,
+            (g[_GI["gap"]] / body - pr.heel_gap_m[0]) / pr.heel_gap_m[1],
+            g[_GI["yhip"]] / body / 0.03,
             ((g[_GI["pitch"]] - self.pitch_known) / deg(0.5) if self.pitch_known is not None
              else (g[_GI["pitch"]] - deg(pr.pitch_deg[0])) / deg(pr.pitch_deg[1])),
             ((g[_GI["roll"]] - self.roll_known) / deg(0.5) if self.roll_known is not None
