@@ -332,6 +332,33 @@ def test_plie_seen_from_the_legs_image_length() -> None:
     assert plie_seen(plie.sequence.image_xy[:, lm.LEG_INDEX])
 
 
+def test_heels_seen_apart_are_noted_and_widen_the_foot_uncertainty() -> None:
+    """Loose trousers emulated: heels touching (gap 1 cm), but the heel and ankle landmarks drawn 4 cm
+    further out each side (where MediaPipe follows the cloth). The fit opens the heel gap and reads the
+    feet 12 deg low; the result says the heels look apart, and the foot's extra uncertainty accounts for
+    most of the error, its total one-sigma for all of it (the clean clip gets neither)."""
+    leg, forced = 40.0, 15.0
+    clip = sy.generate(_scene(leg, forced), seed=4)
+    seq = clip.sequence
+    clean = lift_camera(seq.image_xy, seq.world_xyz, seq.frame_size_wh, Config(), priors=PRIORS)
+    assert clean.notes == () and np.all(clean.foot_extra_sd_deg == 0.0)
+    wide = clip.truth.points_m.copy()
+    wide[:, :, [lm.ANKLE, lm.HEEL], 0] += np.array([0.04, -0.04])[None, :, None]      # outward per side
+    xy = np.array(seq.image_xy)
+    for j in (lm.ANKLE, lm.HEEL):
+        drawn = sy.project(wide[:, :, j], clip.truth.scene.camera)[0]
+        xy[:, lm.LEG_INDEX[:, j]] = np.where(np.isfinite(xy[:, lm.LEG_INDEX[:, j]]), drawn, np.nan)
+    fp = lift_camera(xy, seq.world_xyz, seq.frame_size_wh, Config(), priors=PRIORS)
+    assert fp.refusal is None
+    assert fp.camera["body"]["heel_gap_m"] > 0.05
+    assert any("heels look about" in note for note in fp.notes), fp.notes
+    err = (leg + forced) - np.asarray(fp.camera["foot_rotation_deg"])
+    assert np.all(err > 3.0), err                                  # read low, as on the real clip
+    extra = fp.foot_extra_sd_deg
+    total_sd = np.hypot(np.nanmedian(fp.angle_sd_deg, axis=0), extra)   # the foot's sd, as metrics states it
+    assert np.all(extra > 0.7 * err) and np.all(err < total_sd), (extra, total_sd, err)
+
+
 def _true_tips(clip: sy.SyntheticClip, sd_px: float = 1.0, seed: int = 0) -> np.ndarray:
     """(T, 2, 2) the toe tips' true projections plus noise: what the mask's tips emulate."""
     tips = sy.project(clip.truth.points_m[:, :, lm.FOOT_INDEX], clip.truth.scene.camera)[0]

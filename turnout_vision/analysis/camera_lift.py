@@ -175,14 +175,14 @@ class LiftPriors:
     sds are divided by it against the landmarks. MediaPipe's errors repeat from frame to frame (the same
     planted foot, the same lighting), so 60 frames are worth far fewer independent ones, and at weight 1
     the landmarks' systematic errors overruled the body and camera priors (foot length 0.25-0.36 of the
-    leg, toes sunk into the floor, camera 0.6-1.0 m high whatever the truth). Renders (foot, leg median /
-    p95; flags; knee offsets in the body's frame, knees-outside-toes prior): 2: 2.7 / 5.7, 1.9 / 7.7,
-    10/12 (plie02 and plie05 within 1 deg of the threshold); 2.5: 2.4 / 5.1, 1.6 / 6.5, 12/12; 3: 2.4 /
-    5.2, 1.3 / 5.3, 12/12 (those with foot_index as the toe; with the mask's toe tips 2: 1.9 / 5.9, 1.1 /
-    11.5; 2.5: 2.1 / 5.3, 1.0 / 10.3; 3: 2.0 / 4.9, 0.8 / 8.8; 11/12 each, plie02). The one real clip
-    checked by hand (dark shoes on a dark floor, foot rotation 50-62 deg from the frames) reads 58 deg at
-    2.5 and 51 at 3 with the mask's tips (foot_index: 47 at 2, 44 at 2.5): 2.5 until more real footage with
-    known turnout exists (README.md, "How turnout is measured from one camera")."""
+    leg, toes sunk into the floor, camera 0.6-1.0 m high whatever the truth). Measured with the lengths
+    scaled with the body and the mask's toe tips (foot, leg median / p95; flags), dev renders 2: 1.9 /
+    5.8, 1.5 / 6.6, 12/12; 2.5: 1.7 / 5.4, 1.4 / 4.6, 12/12; 3: 1.8 / 5.0, 1.2 / 4.7, 12/12; first
+    held-out set 2: 2.1 / 5.6, 2.7 / 6.0; 2.5: 1.9 / 4.4, 2.7 / 5.2; 3: 1.7 / 4.6, 2.7 / 4.5 (7/9 each).
+    The one real clip checked by hand (foot rotation 50-62 deg from the frames, loose trousers) reads
+    51 / 49 deg at 2, 47 / 45 at 2.5, 45 / 43 at 3: 2.5 (the renders' choice of the previous version) until
+    more real footage with known turnout exists (README.md, "How turnout is measured from one camera";
+    older measurements in docs/floor_method_experiments.md)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -781,12 +781,15 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
     pts = fit.points_m.copy()
     missing = ~np.isfinite(obs).all(axis=(1, 2, 3))
     pts[missing] = np.nan
-    conflict_sd, notes = foot_length_conflict(fit, priors)
-    notes += leg_rotation_limit_note(fit) + knees_outside_toes_note(fit, priors)
+    length_sd, notes = foot_length_conflict(fit, priors)
+    gap_sd, gap_notes = heel_gap_conflict(fit, priors)
+    conflict_sd = np.hypot(length_sd, gap_sd)
+    notes += gap_notes + leg_rotation_limit_note(fit) + knees_outside_toes_note(fit, priors)
     sd = np.sqrt(np.maximum(fit.foot_sd_deg, fit.leg_sd_deg) ** 2 + SYSTEMATIC_SD_DEG**2)
     angle_sd = np.broadcast_to(sd, (n, 2)).copy()
     angle_sd[missing] = np.nan
-    camera_info["foot_length_conflict_sd_deg"] = conflict_sd.tolist()
+    camera_info["foot_length_conflict_sd_deg"] = length_sd.tolist()
+    camera_info["heel_gap_conflict_sd_deg"] = gap_sd.tolist()
     return FloorPoints(pts, angle_sd, "camera", ASSUMPTIONS, refusal=None, camera=camera_info,
                        foot_extra_sd_deg=conflict_sd, notes=notes)
 
@@ -817,6 +820,35 @@ def foot_length_conflict(fit: PlieFit, priors: LiftPriors) -> tuple[NDArray[np.f
     note = (f"The feet look {abs(ratio - mean) / mean:.0%} {word} than expected for this leg length (dark shoes "
             f"on a dark floor, or feet partly hidden?), so foot rotation is less certain (about +-{extra.max():.0f} "
             "deg more): light shoes or socks on a contrasting floor help.")
+    return extra, (note,)
+
+
+HEEL_GAP_CONFLICT_M = 0.05
+"""Fitted heel gap (for an average leg, ``_body_scale``) above which the heels are taken as not seen
+together: first position has them touching (prior 2 +- 2 cm); the 35 rendered clips fit 0.4-3.7 cm, the
+real clip's loose trousers over the heels 8 cm (README.md, "Real clip check")."""
+
+
+def heel_gap_conflict(fit: PlieFit, priors: LiftPriors) -> tuple[NDArray[np.float64], tuple[str, ...]]:
+    """Extra one-sigma (2,) degrees per side, and a note, when the fitted heels stand wide apart.
+
+    MediaPipe's heels and ankles follow clothing over them (wide trousers put them several centimetres
+    out), and the fit then opens the heel gap, which leaves less of each foot's sideways reach
+    (gap / 2 + L sin F, what the image fixes) to turnout. If the heels in fact touch, the feet are turned
+    out further: the same reach with the prior's gap gives sin F' = sin F + (gap - prior gap) / 2 / L, and
+    F' - F is the extra uncertainty.
+    """
+    scale = (fit.body["thigh_m"] + fit.body["shank_m"]) / priors.leg_m[0]
+    gap = fit.body["heel_gap_m"]
+    if not np.isfinite(gap) or gap / scale <= HEEL_GAP_CONFLICT_M:
+        return np.zeros(2), ()
+    F = np.deg2rad(fit.foot_rotation_deg)
+    excess = gap - priors.heel_gap_m[0] * scale
+    together = np.arcsin(np.clip(np.sin(F) + excess / 2 / fit.body["foot_length_m"], -1.0, 1.0))
+    extra = np.rad2deg(np.abs(together - F))
+    note = (f"The heels look about {gap / scale * 100:.0f} cm apart, where first position has them together "
+            f"(clothing over the heels and ankles?), so the feet may be turned out further than they read "
+            f"(up to about {extra.max():.0f} deg): tights or trousers rolled up above the ankles help.")
     return extra, (note,)
 
 
