@@ -29,8 +29,9 @@ Pure numpy/scipy. Method (README.md, "How turnout is measured from one camera" h
 
 3. The fitted model gives 3D points in the floor frame for every frame; the Jacobian at the solution
    gives the one-sigma uncertainty of F and H (the frames counted as ``independent_frames`` looks), plus
-   a systematic ``SYSTEMATIC_SD_DEG``; a foot length at odds with the leg adds a note and foot-only
-   uncertainty (``foot_length_conflict``).
+   a systematic ``SYSTEMATIC_SD_DEG``; a foot length at odds with the leg, or heels fitted wide apart
+   (clothing over them), adds a note and foot-only uncertainty (``foot_length_conflict``,
+   ``heel_gap_conflict``).
 4. Refusals: a side view (hip width in the image too small against the leg length), a dancer facing away,
    too few usable frames, or a camera looking along the floor (viewing ray to the feet flatter than
    ``analysis.min_floor_view_deg`` even from a camera one standard deviation higher than fitted).
