@@ -826,8 +826,8 @@ def foot_length_conflict(fit: PlieFit, priors: LiftPriors) -> tuple[NDArray[np.f
 
 HEEL_GAP_CONFLICT_M = 0.05
 """Fitted heel gap (for an average leg, ``_body_scale``) above which the heels are taken as not seen
-together: first position has them touching (prior 2 +- 2 cm); the 35 rendered clips fit 0.4-3.7 cm, the
-real clip's loose trousers over the heels 8 cm (README.md, "Real clip check")."""
+together: first position has them touching (prior 2 +- 2 cm); the 50 rendered clips fit at most 3.7 cm,
+the real clip's loose trousers over the heels 8 cm (README.md, "Real clip check")."""
 
 
 def heel_gap_conflict(fit: PlieFit, priors: LiftPriors) -> tuple[NDArray[np.float64], tuple[str, ...]]:
