@@ -29,9 +29,9 @@ Pure numpy/scipy. Method (README.md, "How turnout is measured from one camera" h
 
 3. The fitted model gives 3D points in the floor frame for every frame; the Jacobian at the solution
    gives the one-sigma uncertainty of F and H (the frames counted as ``independent_frames`` looks), plus
-   a systematic ``SYSTEMATIC_SD_DEG``; a foot length at odds with the leg, or heels fitted wide apart
-   (clothing over them), adds a note and foot-only uncertainty (``foot_length_conflict``,
-   ``heel_gap_conflict``).
+   a systematic ``SYSTEMATIC_SD_DEG``; a foot length at odds with the leg adds a note and foot-only
+   uncertainty (``foot_length_conflict``); heels fitted wide apart (clothing over them) are fitted again
+   held together, with a note and the change as foot-only uncertainty (``heels_apart_note``).
 4. Refusals: a side view (hip width in the image too small against the leg length), a dancer facing away,
    too few usable frames, or a camera looking along the floor (viewing ray to the feet flatter than
    ``analysis.min_floor_view_deg`` even from a camera one standard deviation higher than fitted).
@@ -155,6 +155,14 @@ class LiftPriors:
                 "mask_tip_offset_m": zero[0], "mask_tip_offset_per_60deg_m": zero[0]}
         base.update(changes)
         return cls(**base)
+    heels_apart_refit: tuple[float, float, float] = (0.01, 0.005, 4.0)
+    """When the heels are fitted apart (``HEEL_GAP_CONFLICT_M``, MediaPipe following clothing over them),
+    the clip is fitted again with the heels held together, gap (mean, sd) metres, and the heel and ankle
+    landmarks' noise times the third value (``heels_apart_refit``). Touching heels put the backs of the
+    heels 2 r (1 - sin F) apart, 0.3-2 cm for F = 45-80 deg (heel radius r about 3.3 cm); the renders are
+    made with 1 cm. The real clip (trousers over the heels): fitted gap 7.8 cm, feet 47 / 45 deg; refitted
+    52 / 52 with the camera's foreshortening at the feet matching the floor's parquet (README.md, "Real
+    clip check")."""
     independent_frames: float = 4.0
     """How many independent looks a clip's landmarks are worth when the fit states its uncertainty: the
     covariance treats the fitted frames as this many (MediaPipe's errors repeat from frame to frame).
@@ -181,7 +189,8 @@ class LiftPriors:
     5.8, 1.5 / 6.6, 12/12; 2.5: 1.7 / 5.4, 1.4 / 4.6, 12/12; 3: 1.8 / 5.0, 1.2 / 4.7, 12/12; first
     held-out set 2: 2.1 / 5.6, 2.7 / 6.0; 2.5: 1.9 / 4.4, 2.7 / 5.2; 3: 1.7 / 4.6, 2.7 / 4.5 (7/9 each).
     The one real clip checked by hand (foot rotation 50-62 deg from the frames, loose trousers) reads
-    51 / 49 deg at 2, 47 / 45 at 2.5, 45 / 43 at 3: 2.5 (the renders' choice of the previous version) until
+    51 / 49 deg at 2, 47 / 45 at 2.5, 45 / 43 at 3 before its heels-apart refit (``heels_apart_refit``:
+    52 at 2.5): 2.5 (the renders' choice of the previous version) until
     more real footage with known turnout exists (README.md, "How turnout is measured from one camera";
     older measurements in docs/floor_method_experiments.md)."""
 
@@ -746,12 +755,18 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
     vfov = getattr(cam_cfg, "vfov_deg", None)
     default_vfov = float(getattr(cam_cfg, "default_vfov_deg", 60.0) or 60.0)
     focal = getattr(cam_cfg, "focal_px", None)
+    def fit_with(p: LiftPriors) -> PlieFit:
+        return fit_plie(obs, (W, H), vfov_deg=vfov, default_fov_deg=default_vfov,
+                        camera_height_m=getattr(cam_cfg, "camera_height_m", None), focal_px=focal,
+                        pitch_deg=getattr(cam_cfg, "pitch_deg", None), roll_deg=getattr(cam_cfg, "roll_deg", None),
+                        priors=p, toe_tip_px=toe_tip_px, max_frames=int(getattr(an_cfg, "fit_max_frames", 60)),
+                        starts_deg=tuple(getattr(an_cfg, "fit_starts_deg", (35.0, 60.0, 80.0))))
+
     try:
-        fit = fit_plie(obs, (W, H), vfov_deg=vfov, default_fov_deg=default_vfov,
-                       camera_height_m=getattr(cam_cfg, "camera_height_m", None), focal_px=focal,
-                       pitch_deg=getattr(cam_cfg, "pitch_deg", None), roll_deg=getattr(cam_cfg, "roll_deg", None),
-                       priors=priors, toe_tip_px=toe_tip_px, max_frames=int(getattr(an_cfg, "fit_max_frames", 60)),
-                       starts_deg=tuple(getattr(an_cfg, "fit_starts_deg", (35.0, 60.0, 80.0))))
+        fit, heels_apart = fit_with(priors), None
+        if heel_gap_m(fit, priors) > HEEL_GAP_CONFLICT_M:
+            heels_apart = fit
+            fit = fit_with(heels_together(priors))
     except ValueError as exc:
         return FloorPoints(nan_pts, nan_sd, "camera", ASSUMPTIONS,
                            refusal=f"The first-position model could not be fitted to this clip ({exc}).",
@@ -783,14 +798,18 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
     missing = ~np.isfinite(obs).all(axis=(1, 2, 3))
     pts[missing] = np.nan
     length_sd, notes = foot_length_conflict(fit, priors)
-    gap_sd, gap_notes = heel_gap_conflict(fit, priors)
+    gap_sd, gap_notes = heels_apart_note(heels_apart, fit, priors)
     conflict_sd = np.hypot(length_sd, gap_sd)
     notes += gap_notes + leg_rotation_limit_note(fit) + knees_outside_toes_note(fit, priors)
     sd = np.sqrt(np.maximum(fit.foot_sd_deg, fit.leg_sd_deg) ** 2 + SYSTEMATIC_SD_DEG**2)
     angle_sd = np.broadcast_to(sd, (n, 2)).copy()
     angle_sd[missing] = np.nan
     camera_info["foot_length_conflict_sd_deg"] = length_sd.tolist()
-    camera_info["heel_gap_conflict_sd_deg"] = gap_sd.tolist()
+    camera_info["heels_apart_sd_deg"] = gap_sd.tolist()
+    if heels_apart is not None:
+        camera_info["heels_apart_fit"] = {"heel_gap_m": heels_apart.body["heel_gap_m"],
+                                          "foot_rotation_deg": heels_apart.foot_rotation_deg.tolist(),
+                                          "leg_rotation_deg": heels_apart.leg_rotation_deg.tolist()}
     return FloorPoints(pts, angle_sd, "camera", ASSUMPTIONS, refusal=None, camera=camera_info,
                        foot_extra_sd_deg=conflict_sd, notes=notes)
 
@@ -830,26 +849,40 @@ together: first position has them touching (prior 2 +- 2 cm); the 50 rendered cl
 the real clip's loose trousers over the heels 8 cm (README.md, "Real clip check")."""
 
 
-def heel_gap_conflict(fit: PlieFit, priors: LiftPriors) -> tuple[NDArray[np.float64], tuple[str, ...]]:
-    """Extra one-sigma (2,) degrees per side, and a note, when the fitted heels stand wide apart.
+def heel_gap_m(fit: PlieFit, priors: LiftPriors) -> float:
+    """The fitted gap between the heels, for a body of average leg length (``_body_scale``)."""
+    return fit.body["heel_gap_m"] * priors.leg_m[0] / (fit.body["thigh_m"] + fit.body["shank_m"])
+
+
+def heels_together(priors: LiftPriors) -> LiftPriors:
+    """The priors of the refit when the heels are seen apart: heels held together, heel and ankle landmarks
+    trusted less (``LiftPriors.heels_apart_refit``)."""
+    gap, gap_sd, factor = priors.heels_apart_refit
+    sd = list(priors.pixel_sd)
+    sd[ANKLE] *= factor
+    sd[HEEL] *= factor
+    return replace(priors, heel_gap_m=(gap, gap_sd), pixel_sd=tuple(sd))
+
+
+def heels_apart_note(heels_apart: PlieFit | None, fit: PlieFit,
+                     priors: LiftPriors) -> tuple[NDArray[np.float64], tuple[str, ...]]:
+    """Extra one-sigma (2,) degrees of foot rotation per side, and a note, when the first fit put the heels
+    apart (``heels_apart``, None otherwise) and ``fit`` is the refit with them held together.
 
     MediaPipe's heels and ankles follow clothing over them (wide trousers put them several centimetres
-    out), and the fit then opens the heel gap, which leaves less of each foot's sideways reach
-    (gap / 2 + L sin F, what the image fixes) to turnout. If the heels in fact touch, the feet are turned
-    out further: the same reach with the prior's gap gives sin F' = sin F + (gap - prior gap) / 2 / L, and
-    F' - F is the extra uncertainty.
+    out), and the fit then opens the heel gap, which leaves less of each foot's sideways reach to turnout.
+    The refit trusts the first-position assumption over those landmarks; how far it moved the feet is
+    the extra uncertainty (which of the two is right the landmarks cannot tell).
     """
-    scale = (fit.body["thigh_m"] + fit.body["shank_m"]) / priors.leg_m[0]
-    gap = fit.body["heel_gap_m"]
-    if not np.isfinite(gap) or gap / scale <= HEEL_GAP_CONFLICT_M:
+    if heels_apart is None:
         return np.zeros(2), ()
-    F = np.deg2rad(fit.foot_rotation_deg)
-    excess = gap - priors.heel_gap_m[0] * scale
-    together = np.arcsin(np.clip(np.sin(F) + excess / 2 / fit.body["foot_length_m"], -1.0, 1.0))
-    extra = np.rad2deg(np.abs(together - F))
-    note = (f"The heels look about {gap / scale * 100:.0f} cm apart, where first position has them together "
-            f"(clothing over the heels and ankles?), so the feet may be turned out further than they read "
-            f"(up to about {extra.max():.0f} deg): tights or trousers rolled up above the ankles help.")
+    change = fit.foot_rotation_deg - heels_apart.foot_rotation_deg
+    extra = np.abs(change)
+    how = "further out" if change.mean() >= 0 else "less far out"
+    note = (f"The heels look about {heel_gap_m(heels_apart, priors) * 100:.0f} cm apart, where first position has "
+            "them together (clothing over the heels and ankles?), so the feet were measured with the heels held "
+            f"together, {extra.max():.0f} deg {how} than the heel landmarks say: tights, or trousers rolled up "
+            "above the ankles, make this reading surer.")
     return extra, (note,)
 
 
