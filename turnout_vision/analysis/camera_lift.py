@@ -90,6 +90,14 @@ class LiftPriors:
     ankle_along_over_foot: tuple[float, float] = (0.21, 0.03)
     heel_gap_m: tuple[float, float] = (0.02, 0.02)
     """Distance between the backs of the two heels (first position: heels together)."""
+    heels_apart_refit: tuple[float, float, float] = (0.01, 0.005, 4.0)
+    """When the heels are fitted apart (``HEEL_GAP_CONFLICT_M``, MediaPipe following clothing over them),
+    the clip is fitted again with the heels held together, gap (mean, sd) metres, and the heel and ankle
+    landmarks' noise times the third value (``heels_together``). Touching heels put the backs of the
+    heels 2 r (1 - sin F) apart, 0.3-2 cm for F = 45-80 deg (heel radius r about 3.3 cm); the renders are
+    made with 1 cm. The real clip (trousers over the heels): fitted gap 7.8 cm, feet 47 / 45 deg; refitted
+    52 / 52 with the camera's foreshortening at the feet matching the floor's parquet (README.md, "Real
+    clip check")."""
     camera_height_m: tuple[float, float] = (1.0, 0.35)
     pitch_deg: tuple[float, float] = (-3.0, 12.0)
     roll_deg: tuple[float, float] = (0.0, 3.0)
@@ -155,14 +163,6 @@ class LiftPriors:
                 "mask_tip_offset_m": zero[0], "mask_tip_offset_per_60deg_m": zero[0]}
         base.update(changes)
         return cls(**base)
-    heels_apart_refit: tuple[float, float, float] = (0.01, 0.005, 4.0)
-    """When the heels are fitted apart (``HEEL_GAP_CONFLICT_M``, MediaPipe following clothing over them),
-    the clip is fitted again with the heels held together, gap (mean, sd) metres, and the heel and ankle
-    landmarks' noise times the third value (``heels_apart_refit``). Touching heels put the backs of the
-    heels 2 r (1 - sin F) apart, 0.3-2 cm for F = 45-80 deg (heel radius r about 3.3 cm); the renders are
-    made with 1 cm. The real clip (trousers over the heels): fitted gap 7.8 cm, feet 47 / 45 deg; refitted
-    52 / 52 with the camera's foreshortening at the feet matching the floor's parquet (README.md, "Real
-    clip check")."""
     independent_frames: float = 4.0
     """How many independent looks a clip's landmarks are worth when the fit states its uncertainty: the
     covariance treats the fitted frames as this many (MediaPipe's errors repeat from frame to frame).
@@ -755,6 +755,7 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
     vfov = getattr(cam_cfg, "vfov_deg", None)
     default_vfov = float(getattr(cam_cfg, "default_vfov_deg", 60.0) or 60.0)
     focal = getattr(cam_cfg, "focal_px", None)
+
     def fit_with(p: LiftPriors) -> PlieFit:
         return fit_plie(obs, (W, H), vfov_deg=vfov, default_fov_deg=default_vfov,
                         camera_height_m=getattr(cam_cfg, "camera_height_m", None), focal_px=focal,
@@ -764,7 +765,7 @@ def lift_camera(xy_px: NDArray[np.float64], world_xyz: NDArray[np.float64], fram
 
     try:
         fit, heels_apart = fit_with(priors), None
-        if heel_gap_m(fit, priors) > HEEL_GAP_CONFLICT_M:
+        if fitted_heel_gap_m(fit, priors) > HEEL_GAP_CONFLICT_M:
             heels_apart = fit
             fit = fit_with(heels_together(priors))
     except ValueError as exc:
@@ -849,7 +850,7 @@ together: first position has them touching (prior 2 +- 2 cm); the 50 rendered cl
 the real clip's loose trousers over the heels 8 cm (README.md, "Real clip check")."""
 
 
-def heel_gap_m(fit: PlieFit, priors: LiftPriors) -> float:
+def fitted_heel_gap_m(fit: PlieFit, priors: LiftPriors) -> float:
     """The fitted gap between the heels, for a body of average leg length (``_body_scale``)."""
     return fit.body["heel_gap_m"] * priors.leg_m[0] / (fit.body["thigh_m"] + fit.body["shank_m"])
 
@@ -879,7 +880,8 @@ def heels_apart_note(heels_apart: PlieFit | None, fit: PlieFit,
     change = fit.foot_rotation_deg - heels_apart.foot_rotation_deg
     extra = np.abs(change)
     how = "further out" if change.mean() >= 0 else "less far out"
-    note = (f"The heels look about {heel_gap_m(heels_apart, priors) * 100:.0f} cm apart, where first position has "
+    gap_cm = fitted_heel_gap_m(heels_apart, priors) * 100
+    note = (f"The heels look about {gap_cm:.0f} cm apart, where first position has "
             "them together (clothing over the heels and ankles?), so the feet were measured with the heels held "
             f"together, {extra.max():.0f} deg {how} than the heel landmarks say: tights, or trousers rolled up "
             "above the ankles, make this reading surer.")
